@@ -1,0 +1,28 @@
+// swift-tools-version:6.1
+// Pendulum: NTP, NTS and PTP for Linux. The layers follow DESIGN.md: protocol cores take
+// bytes and timestamps and return decisions; only PendulumIO and the executables touch the OS.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Pendulum",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "PendulumTime", targets: ["PendulumTime"]),
+        .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Time types: NTP/Unix timestamps, durations. No dependencies.
+        .target(name: "PendulumTime", swiftSettings: swiftSettings),
+        // NTP core: wire codec and client/server decisions, no I/O.
+        .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+    ]
+)
