@@ -11,6 +11,7 @@ let package = Package(
     name: "Pendulum",
     platforms: [.macOS(.v13)],
     products: [
+        .executable(name: "pendulum", targets: ["pendulum"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
     ],
@@ -22,6 +23,16 @@ let package = Package(
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // The `pendulum` command's subcommands, in a library so tests can drive them.
+        .target(
+            name: "PendulumCommands",
+            dependencies: [
+                "PendulumTime", "PendulumNTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
     ]

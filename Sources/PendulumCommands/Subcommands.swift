@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@available(macOS 13, *)
+extension PendulumCommand {
+    /// Each subcommand lives in its own file; add it here, one per line.
+    static let subcommandList: [any ParsableCommand.Type] = [
+    ]
+}

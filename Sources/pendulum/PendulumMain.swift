@@ -1,0 +1,8 @@
+import PendulumCommands
+
+@main
+struct PendulumMain {
+    static func main() async {
+        await PendulumCommand.main()
+    }
+}

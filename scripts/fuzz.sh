@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets listed in Fuzz/targets.txt.
+#   scripts/fuzz.sh                 every target, 10 s each (the CI smoke run)
+#   scripts/fuzz.sh --seconds 600 NTPPacketParser
+# SwiftPM cannot link a libFuzzer executable target (it renames the entry point), so the
+# modules are compiled with coverage instrumentation by SwiftPM and linked here with swiftc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=10
+selected=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --seconds) seconds="$2"; shift 2 ;;
+        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+        *) selected+=("$1"); shift ;;
+    esac
+done
+
+scratch=.build-fuzz
+flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address)
+mkdir -p "$scratch/bin" "$scratch/corpus"
+
+status=0
+while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    name="${line%%:*}"
+    read -r -a modules <<<"${line#*:}"
+    if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " == *" $name "* ]]; then continue; fi
+
+    swift build --scratch-path "$scratch" "${flags[@]}" --target "${modules[0]}" >"$scratch/build-$name.log" 2>&1 \
+        || { cat "$scratch/build-$name.log"; exit 1; }
+    objects=()
+    for module in "${modules[@]}"; do
+        while IFS= read -r object; do objects+=("$object"); done < <(find "$scratch/debug/$module.build" -name '*.o' | sort)
+    done
+    swiftc -sanitize=fuzzer,address -parse-as-library -I "$scratch/debug/Modules" \
+        "Fuzz/$name.swift" "${objects[@]}" -o "$scratch/bin/$name" 2>"$scratch/link-$name.log" \
+        || { cat "$scratch/link-$name.log"; exit 1; }
+
+    corpus="$scratch/corpus/$name"
+    mkdir -p "$corpus"
+    seeds=()
+    [ -d "Fuzz/corpus/$name" ] && seeds=("Fuzz/corpus/$name")
+    log="$scratch/run-$name.log"
+    if "$scratch/bin/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+        -artifact_prefix="$scratch/crash-$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
+        runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' || echo "?")
+        echo "fuzz $name: $runs executions in ${seconds} s, no crash"
+    else
+        echo "fuzz $name: FAILED"; tail -40 "$log"; status=1
+    fi
+done < Fuzz/targets.txt
+exit $status
