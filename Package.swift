@@ -35,5 +35,6 @@ let package = Package(
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
     ]
 )
