@@ -23,11 +23,19 @@ let package = Package(
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // Linux shim: what Glibc does not export to Swift (CMSG macros, SO_TIMESTAMPING, timex).
+        .target(name: "CPendulumShim"),
+        // I/O: timestamped sockets and clocks.
+        .target(
+            name: "PendulumIO",
+            dependencies: ["CPendulumShim", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
             dependencies: [
-                "PendulumTime", "PendulumNTP",
+                "PendulumTime", "PendulumNTP", "PendulumIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

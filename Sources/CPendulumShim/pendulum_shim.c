@@ -1,0 +1,103 @@
+#define _GNU_SOURCE
+#include "pendulum_shim.h"
+
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#ifndef SCM_TIMESTAMPING
+#define SCM_TIMESTAMPING SO_TIMESTAMPING
+#endif
+
+int pendulum_enable_software_timestamping(int fd) {
+    int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+                SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) return -errno;
+    return 0;
+}
+
+// Picks the best timestamp out of an SCM_TIMESTAMPING message: ts[2] is hardware, ts[0]
+// software; an all-zero slot means "not provided".
+static int pick_timestamp(const struct scm_timestamping *stamps, struct timespec *out) {
+    if (stamps->ts[2].tv_sec != 0 || stamps->ts[2].tv_nsec != 0) {
+        *out = stamps->ts[2];
+        return PENDULUM_TS_HARDWARE;
+    }
+    if (stamps->ts[0].tv_sec != 0 || stamps->ts[0].tv_nsec != 0) {
+        *out = stamps->ts[0];
+        return PENDULUM_TS_KERNEL_SOFTWARE;
+    }
+    return PENDULUM_TS_NONE;
+}
+
+long pendulum_recv_timestamped(int fd, void *buffer, size_t capacity, struct sockaddr_storage *address,
+                               socklen_t *address_length, struct timespec *timestamp, int *kind, int flags) {
+    union {
+        char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct timespec)) + 64];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = buffer, .iov_len = capacity};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_name = address;
+    message.msg_namelen = sizeof(*address);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buf;
+    message.msg_controllen = sizeof control.buf;
+
+    ssize_t received = recvmsg(fd, &message, flags | MSG_TRUNC);
+    if (received < 0) return -errno;
+    *address_length = message.msg_namelen;
+    *kind = PENDULUM_TS_NONE;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+            struct scm_timestamping stamps;
+            memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
+            *kind = pick_timestamp(&stamps, timestamp);
+        }
+    }
+    return (long)received;
+}
+
+int pendulum_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *kind, uint32_t *id) {
+    union {
+        char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 64) + 64];
+        struct cmsghdr align;
+    } control;
+    char payload[64];
+    struct iovec iov = {.iov_base = payload, .iov_len = sizeof payload};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buf;
+    message.msg_controllen = sizeof control.buf;
+
+    if (recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return -errno;
+    int found_stamp = 0, found_id = 0;
+    *kind = PENDULUM_TS_NONE;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+            struct scm_timestamping stamps;
+            memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
+            *kind = pick_timestamp(&stamps, timestamp);
+            found_stamp = *kind != PENDULUM_TS_NONE;
+        } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
+            struct sock_extended_err error;
+            memcpy(&error, CMSG_DATA(c), sizeof error);
+            if (error.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                *id = error.ee_data;
+                found_id = 1;
+            }
+        }
+    }
+    return found_stamp && found_id ? 1 : 0;
+}

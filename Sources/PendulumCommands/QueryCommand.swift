@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PendulumIO
+import PendulumNTP
+import PendulumTime
+
+/// `pendulum query HOST`: measure one server's offset and delay, once.
+@available(macOS 13, *)
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Measure the offset and delay of an NTP server.",
+        discussion: """
+            Sends a few client requests, ignores any reply that does not answer them, and reports \
+            the sample with the smallest delay. Exits non-zero with one line on stderr when the \
+            name does not resolve, nothing answers in time, the server sends a kiss-o'-death or \
+            says it is unsynchronised.
+            """
+    )
+
+    @Argument(help: "Server name or IPv4/IPv6 address.")
+    var host: String
+
+    @Option(help: "NTP server port.")
+    var port: UInt16 = 123
+
+    @Option(help: "Number of requests to send; the minimum-delay reply is reported.")
+    var samples: Int = 4
+
+    @Option(help: "Give up after this many seconds in total.")
+    var timeout: Double = 5
+
+    @Option(help: "Seconds between requests.")
+    var interval: Double = 0.5
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    @Flag(help: "Use Network Time Security (NTS-KE, then authenticated NTP).")
+    var nts = false
+
+    @Option(help: "NTS-KE port (with --nts).")
+    var kePort: UInt16 = 4460
+
+    @Option(help: "PEM file of CA certificates to trust for NTS-KE, besides the system's (with --nts).")
+    var caFile: String?
+
+    func validate() throws {
+        guard (1...64).contains(samples) else { throw ValidationError("--samples must be between 1 and 64") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        guard interval >= 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
+    }
+
+    func run() throws {
+        if nts {
+            fail("NTS is not yet supported by this build (see the README's feature table)")
+        }
+        let query = NTPQuery(
+            host: host, port: port, samples: samples,
+            timeout: .nanoseconds(Int64(timeout * 1e9)), interval: .nanoseconds(Int64(interval * 1e9))
+        )
+        let outcome: NTPQuery.Outcome
+        do {
+            outcome = try query.run()
+        } catch {
+            fail(error.description)
+        }
+        guard let best = outcome.best else { fail("no usable reply from \(host)") }
+        let report = QueryReport(host: host, outcome: outcome, best: best)
+        print(json ? report.json() : report.text())
+    }
+}
+
+/// Prints one line to stderr and exits 1: the contract for every query failure.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("pendulum: \(message)\n".utf8))
+    Foundation.exit(1)
+}

@@ -1,0 +1,97 @@
+import Foundation
+import PendulumNTP
+import PendulumTime
+
+/// What `pendulum query` prints: the JSON contract of DESIGN.md plus a readable table.
+struct QueryReport: Encodable {
+    var server: String
+    var address: String
+    var port: UInt16
+    var offsetSeconds: Double
+    var delaySeconds: Double
+    var offsetSpreadSeconds: Double
+    var samples: Int
+    var ignoredReplies: Int
+    var stratum: UInt8
+    var leap: UInt8
+    var referenceID: String
+    var rootDelaySeconds: Double
+    var rootDispersionSeconds: Double
+    var precision: Int8
+    var poll: Int8
+    var version: UInt8
+    var nts: Bool
+    var timestamps: Timestamps
+
+    struct Timestamps: Encodable {
+        var transmit: String
+        var receive: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case server, address, port, stratum, leap, precision, poll, version, nts, samples, timestamps
+        case offsetSeconds = "offset_seconds"
+        case delaySeconds = "delay_seconds"
+        case offsetSpreadSeconds = "offset_spread_seconds"
+        case ignoredReplies = "ignored_replies"
+        case referenceID = "reference_id"
+        case rootDelaySeconds = "root_delay_seconds"
+        case rootDispersionSeconds = "root_dispersion_seconds"
+    }
+
+    init(host: String, outcome: NTPQuery.Outcome, best: NTPQuery.Sample) {
+        let header = best.measurement.header
+        server = host
+        address = outcome.address.ipString
+        port = outcome.address.port
+        offsetSeconds = best.measurement.offset.seconds
+        delaySeconds = best.measurement.delay.seconds
+        offsetSpreadSeconds = outcome.offsetSpread.seconds
+        samples = outcome.measurements.count
+        ignoredReplies = outcome.ignoredReplies
+        stratum = header.stratum
+        leap = header.leap.rawValue
+        referenceID = header.referenceID.displayText(stratum: header.stratum)
+        rootDelaySeconds = header.rootDelay.seconds
+        rootDispersionSeconds = header.rootDispersion.seconds
+        precision = header.precision
+        poll = header.poll
+        version = header.version
+        nts = false
+        timestamps = Timestamps(transmit: best.transmitSource.rawValue, receive: best.receiveSource.rawValue)
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func text() -> String {
+        let leapText = ["none", "insert second", "delete second", "unsynchronised"][Int(leap)]
+        return """
+            server           \(server) (\(address) port \(port))
+            offset           \(seconds(offsetSeconds, signed: true))  (spread \(seconds(offsetSpreadSeconds)) over \(samples) sample\(samples == 1 ? "" : "s"))
+            delay            \(seconds(delaySeconds))
+            stratum          \(stratum), reference \(referenceID)
+            leap             \(leapText)
+            root delay       \(seconds(rootDelaySeconds)), root dispersion \(seconds(rootDispersionSeconds))
+            precision        2^\(precision) s
+            timestamps       transmit \(timestamps.transmit), receive \(timestamps.receive)
+            """
+    }
+
+    private func seconds(_ value: Double, signed: Bool = false) -> String {
+        String(format: signed ? "%+.9f s" : "%.9f s", value)
+    }
+}
+
+extension ReferenceID {
+    /// How operators expect to read a reference id: text for stratum 0–1 ("GPS", "LOCL"),
+    /// dotted quad above (IPv4 address or IPv6 hash).
+    func displayText(stratum: UInt8) -> String {
+        if stratum <= 1, let text = asciiText { return text }
+        return dottedQuad
+    }
+}
