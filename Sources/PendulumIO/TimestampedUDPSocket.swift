@@ -17,7 +17,9 @@ public struct ReceivedDatagram: Sendable {
 /// with the datagram, transmit timestamps from the socket's error queue. Where the kernel gives
 /// none (another OS, a sandbox that filters the option, a timestamp that does not show up in
 /// time) it falls back to reading the clock next to the system call, and says so in
-/// `PacketTimestamp.source`, so callers can weigh the measurement.
+/// `PacketTimestamp.source`, so callers can weigh the measurement. Linux switches receive
+/// timestamping on lazily for the whole stack when the first socket asks, so the first
+/// datagrams after that may still arrive with user-space timestamps.
 public final class TimestampedUDPSocket {
     public let family: SocketAddress.Family
     private let descriptor: Int32
@@ -28,13 +30,15 @@ public final class TimestampedUDPSocket {
     /// How long to wait for a transmit timestamp before settling for the user-space one.
     public var transmitTimestampWait: Duration = .milliseconds(20)
 
-    public init(family: SocketAddress.Family) throws(SystemCallError) {
+    /// `kernelTimestamps: false` skips SO_TIMESTAMPING, for comparison and to exercise the
+    /// user-space fallback.
+    public init(family: SocketAddress.Family, kernelTimestamps: Bool = true) throws(SystemCallError) {
         self.family = family
         let domain = family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemCallError("socket") }
         descriptor = fd
-        kernelTimestampingEnabled = pendulum_enable_software_timestamping(fd) == 0
+        kernelTimestampingEnabled = kernelTimestamps && pendulum_enable_software_timestamping(fd) == 0
     }
 
     deinit {
@@ -94,6 +98,7 @@ public final class TimestampedUDPSocket {
     /// wait runs out.
     private func awaitTransmitTimestamp(id: UInt32) -> PacketTimestamp? {
         let deadline = MonotonicClock.now() + transmitTimestampWait
+        var polledWithEmptyQueue = false
         while true {
             var stamp = timespec()
             var kind: Int32 = 0
@@ -108,9 +113,14 @@ public final class TimestampedUDPSocket {
                 // The error queue signals readiness as POLLERR, which poll reports unasked.
                 var poller = pollfd(fd: descriptor, events: 0, revents: 0)
                 _ = poll(&poller, 1, Int32(max(1, remaining.milliseconds)))
-                if poller.revents & Int16(POLLERR) == 0 { return nil }
+                if poller.revents & Int16(POLLERR) == 0 || polledWithEmptyQueue { return nil }
+                // POLLERR with an empty queue means a pending socket error, not a timestamp:
+                // one more look, then settle for the user-space time and let receive report it.
+                polledWithEmptyQueue = true
             } else if result < 0 && result != -EINTR {
                 return nil
+            } else {
+                polledWithEmptyQueue = false
             }
             // result 0 or an older id: another message; keep draining.
         }
@@ -130,7 +140,14 @@ public final class TimestampedUDPSocket {
             }
             if ready == 0 { continue }
             if poller.revents & Int16(POLLIN) == 0 {
-                // Only the error queue is ready: transmit timestamps nobody waited for. Drop them.
+                // POLLERR alone: either an ICMP error for a connected socket (ECONNREFUSED when
+                // nothing listens), which reading SO_ERROR reports and clears, or transmit
+                // timestamps nobody waited for, which are dropped.
+                var pending: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &length) == 0, pending != 0 {
+                    throw SystemCallError("receive", code: pending)
+                }
                 drainErrorQueue()
                 continue
             }
