@@ -45,5 +45,11 @@ let package = Package(
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
+        // Real binaries against real peers (chronyd, tshark) and hostile responders, on loopback.
+        .testTarget(
+            name: "PendulumInteropTests",
+            dependencies: ["PendulumIO", "PendulumNTP", "PendulumTime", "pendulum"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
