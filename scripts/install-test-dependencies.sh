@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the real peers the test suite runs against: chrony (chronyd -x only), linuxptp,
+# tshark, and NTPsec unpacked beside the repo (its package conflicts with chrony's).
+# Idempotent; needs root (CI runs as root). Never starts or enables any of these as services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl; do
+    command -v "${program%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${program%%:*}" ] || need+=("${program#*:}")
+done
+
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing: ${need[*]}; run this script as root (apt-get install)" >&2
+        exit 1
+    fi
+    # Package installs must not start daemons: a system chronyd would steer this machine's clock.
+    policy=/usr/sbin/policy-rc.d
+    created_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    [ "$created_policy" -eq 1 ] && rm -f "$policy"
+    # Belt and braces: if anything started chronyd on the real port, stop it.
+    if pgrep -x chronyd >/dev/null && [ -z "${PENDULUM_KEEP_SYSTEM_CHRONYD:-}" ]; then
+        service chrony stop >/dev/null 2>&1 || pkill -x chronyd || true
+    fi
+fi
+echo "test dependencies: $(chronyd --version | head -1 | cut -d' ' -f1-4); $(tshark --version 2>/dev/null | head -1); $(ptp4l -v 2>&1 | head -1 | sed 's/^/ptp4l /')"
