@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Time types: NTP/Unix timestamps, durations. No dependencies.
@@ -29,6 +31,18 @@ let package = Package(
         .target(
             name: "PendulumIO",
             dependencies: ["CPendulumShim", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
+        // NTS-KE over TLS 1.3 (swift-nio-ssl): the transport only; records live in the NTS core.
+        .target(
+            name: "PendulumNTSKE",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
@@ -48,7 +62,7 @@ let package = Package(
         // Real binaries against real peers (chronyd, tshark) and hostile responders, on loopback.
         .testTarget(
             name: "PendulumInteropTests",
-            dependencies: ["PendulumIO", "PendulumNTP", "PendulumTime", "pendulum"],
+            dependencies: ["PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -94,8 +94,13 @@ struct MissingProgram: Error, CustomStringConvertible {
 }
 
 /// An unused UDP port on loopback, found by letting the kernel pick one.
-func freeUDPPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+func freeUDPPort() -> UInt16 { freePort(type: Int32(SOCK_DGRAM.rawValue)) }
+
+/// An unused TCP port on loopback.
+func freeTCPPort() -> UInt16 { freePort(type: Int32(SOCK_STREAM.rawValue)) }
+
+private func freePort(type: Int32) -> UInt16 {
+    let fd = socket(AF_INET, type, 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)

@@ -8,9 +8,14 @@ final class ChronyServer {
     let directory: URL
     private let child: ChildProcess
 
-    init(stratum: Int = 3, extraConfig: [String] = []) throws {
+    /// The NTS-KE port when started with a certificate.
+    let ntsKEPort: UInt16?
+
+    /// With `certificate`, chronyd also runs an NTS-KE server on a free TCP port.
+    init(stratum: Int = 3, certificate: TestCertificate? = nil, extraConfig: [String] = []) throws {
         let chronyd = try TestPaths.requireProgram("chronyd", package: "chrony")
         port = freeUDPPort()
+        ntsKEPort = certificate == nil ? nil : freeTCPPort()
         self.stratum = stratum
         directory = try TestPaths.temporaryDirectory("chrony")
         let config = [
@@ -22,12 +27,23 @@ final class ChronyServer {
             "cmdport 0",
             "pidfile \(directory.path)/chronyd.pid",
             "driftfile \(directory.path)/drift",
-        ] + extraConfig
+        ] + Self.ntsConfiguration(certificate, port: ntsKEPort, directory: directory) + extraConfig
         let configPath = directory.appendingPathComponent("chrony.conf").path
         try config.joined(separator: "\n").appending("\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         child = ChildProcess(chronyd, ["-x", "-u", "root", "-d", "-f", configPath])
         try child.start()
         try waitUntilServing()
+    }
+
+    private static func ntsConfiguration(_ certificate: TestCertificate?, port ntsKEPort: UInt16?, directory: URL) -> [String] {
+        guard let certificate, let ntsKEPort else { return [] }
+        return [
+            "ntsport \(ntsKEPort)",
+            "ntsserverkey \(certificate.privateKeyPath)",
+            "ntsservercert \(certificate.certificatePath)",
+            "ntsdumpdir \(directory.path)",
+            "ntsprocesses 0",
+        ]
     }
 
     /// chronyd answers as soon as its sockets are bound; poll with a plain query until it does.

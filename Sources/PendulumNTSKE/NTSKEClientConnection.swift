@@ -1,0 +1,184 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// What one NTS-KE connection produced: the server's raw reply and the secret the NTS keys are
+/// derived from.
+public struct NTSKETranscript: Sendable {
+    /// Every byte the server sent, up to and including its End of Message record.
+    public var response: [UInt8]
+    /// TLS 1.3's exporter master secret. Its length names the handshake hash: 32 bytes for
+    /// SHA-256, 48 for SHA-384.
+    public var exporterSecret: [UInt8]
+}
+
+/// Why an NTS-KE exchange did not complete.
+public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
+    case connectFailed(host: String, port: Int, reason: String)
+    case tls(reason: String)
+    /// The server completed the handshake without agreeing to ALPN "ntske/1" (RFC 8915 §4).
+    case alpnNotNegotiated(String?)
+    case noExporterSecret
+    case responseTooLarge(limit: Int)
+    case closedBeforeEndOfMessage(received: Int)
+    case timedOut(seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let host, let port, let reason): "NTS-KE connection to \(host) port \(port) failed: \(reason)"
+        case .tls(let reason): "NTS-KE TLS failed: \(reason)"
+        case .alpnNotNegotiated(let got): "NTS-KE server did not negotiate ALPN ntske/1 (got \(got ?? "none"))"
+        case .noExporterSecret: "TLS library did not report the TLS 1.3 exporter secret"
+        case .responseTooLarge(let limit): "NTS-KE response exceeds \(limit) bytes"
+        case .closedBeforeEndOfMessage(let received): "NTS-KE server closed after \(received) bytes without End of Message"
+        case .timedOut(let seconds): "NTS-KE exchange timed out after \(seconds) s"
+        }
+    }
+}
+
+/// The TLS side of an NTS-KE client (RFC 8915 §4): TLS 1.3 only, ALPN "ntske/1", certificate
+/// and host verification against the system trust store plus an optional CA file. It sends the
+/// request bytes it is given and returns what the server answered; building and judging
+/// records is the protocol core's job.
+public struct NTSKEClientConnection: Sendable {
+    public static let alpn = "ntske/1"
+    /// chrony's limit, and a sane one: a KE response with eight cookies is well under 2 KiB.
+    public static let maximumResponseBytes = 16384
+
+    public var host: String
+    public var port: Int
+    public var caFile: String?
+    public var timeout: TimeAmount
+
+    public init(host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5)) {
+        self.host = host
+        self.port = port
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// Runs one exchange. `isCompleteResponse` tells when the bytes so far end with End of
+    /// Message, so the client need not wait for the server to close.
+    public func exchange(
+        request: [UInt8], isCompleteResponse: @escaping @Sendable ([UInt8]) -> Bool
+    ) async throws(NTSKEConnectionError) -> NTSKETranscript {
+        // One TLS context per connection: the key-log hook is per context, and this is how its
+        // secret is tied to this connection and no other.
+        let secrets = NIOLockedValueBox<[UInt8]?>(nil)
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.applicationProtocols = [Self.alpn]
+        if let caFile { configuration.additionalTrustRoots = [.file(caFile)] }
+        configuration.keyLogCallback = { line in
+            guard let parsed = TLSKeyLogLine(String(buffer: line)), parsed.label == TLSKeyLogLine.exporterSecretLabel else { return }
+            secrets.withLockedValue { $0 = parsed.secret }
+        }
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw .tls(reason: "\(error)")
+        }
+        // SNI and name checks use the host name; for an IP literal NIOSSL checks the peer's
+        // address against the certificate's IP SANs instead.
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let isIPLiteral = (try? SocketAddress(ipAddress: bare, port: 0)) != nil
+        let serverHostname = isIPLiteral ? nil : bare
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let eventLoop = group.next()
+        let done = eventLoop.makePromise(of: [UInt8].self)
+        let timeout = self.timeout
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                        try channel.pipeline.syncOperations.addHandler(
+                            NTSKEClientHandler(request: request, isComplete: isCompleteResponse, done: done)
+                        )
+                    }
+                }
+                .connect(host: bare, port: port)
+                .get()
+        } catch {
+            done.fail(error)
+            throw .connectFailed(host: host, port: port, reason: "\(error)")
+        }
+        let timer = eventLoop.scheduleTask(in: timeout) {
+            done.fail(NTSKEConnectionError.timedOut(seconds: Double(timeout.nanoseconds) / 1e9))
+        }
+        let response: [UInt8]
+        do {
+            response = try await done.futureResult.get()
+        } catch let error as NTSKEConnectionError {
+            timer.cancel()
+            channel.close(promise: nil)
+            throw error
+        } catch {
+            timer.cancel()
+            channel.close(promise: nil)
+            throw .tls(reason: "\(error)")
+        }
+        timer.cancel()
+        channel.close(promise: nil)
+        guard let secret = secrets.withLockedValue({ $0 }) else { throw .noExporterSecret }
+        return NTSKETranscript(response: response, exporterSecret: secret)
+    }
+}
+
+/// Sends the request once TLS is up with the right ALPN, gathers the reply until it is
+/// complete, the size cap is hit or the server closes.
+private final class NTSKEClientHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let request: [UInt8]
+    private let isComplete: @Sendable ([UInt8]) -> Bool
+    private let done: EventLoopPromise<[UInt8]>
+    private var received: [UInt8] = []
+
+    init(request: [UInt8], isComplete: @escaping @Sendable ([UInt8]) -> Bool, done: EventLoopPromise<[UInt8]>) {
+        self.request = request
+        self.isComplete = isComplete
+        self.done = done
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
+            guard negotiated == NTSKEClientConnection.alpn else {
+                done.fail(NTSKEConnectionError.alpnNotNegotiated(negotiated))
+                context.close(promise: nil)
+                return
+            }
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: request)), promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        received += buffer.readBytes(length: buffer.readableBytes) ?? []
+        if received.count > NTSKEClientConnection.maximumResponseBytes {
+            done.fail(NTSKEConnectionError.responseTooLarge(limit: NTSKEClientConnection.maximumResponseBytes))
+            context.close(promise: nil)
+        } else if isComplete(received) {
+            done.succeed(received)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.fail(NTSKEConnectionError.closedBeforeEndOfMessage(received: received.count))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        done.fail(NTSKEConnectionError.tls(reason: "\(error)"))
+        context.close(promise: nil)
+    }
+}
