@@ -62,7 +62,12 @@ let package = Package(
         // Real binaries against real peers (chronyd, tshark) and hostile responders, on loopback.
         .testTarget(
             name: "PendulumInteropTests",
-            dependencies: ["PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum"],
+            dependencies: [
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
