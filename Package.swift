@@ -14,15 +14,28 @@ let package = Package(
         .executable(name: "pendulum", targets: ["pendulum"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
+        .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Time types: NTP/Unix timestamps, durations. No dependencies.
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // NTS core (RFC 8915): AES-SIV, NTS-KE records, cookies and master keys, NTS extension
+        // fields. Sans-IO except the key file persistence helper.
+        .target(
+            name: "PendulumNTS",
+            dependencies: [
+                "PendulumTime", "PendulumNTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
@@ -35,5 +48,6 @@ let package = Package(
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
     ]
 )
