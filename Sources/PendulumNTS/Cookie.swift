@@ -12,12 +12,15 @@ public enum CookieError: Error, Sendable, Hashable {
 
 /// The server's cookie format, the one RFC 8915 §6 recommends:
 /// key id (u32) ‖ nonce (16 bytes) ‖ AES-SIV-CMAC-256(master key, nonce, AD = key id)(AEAD id ‖ C2S ‖ S2C).
-/// A cookie is opaque to clients; only the server that minted it (or one sharing its keyset)
-/// reads it.
+/// The AEAD id is written as a u16 followed by a zero u16 so every cookie is a multiple of four
+/// bytes: NTP extension fields pad their values to four bytes, and a padded cookie would no
+/// longer open (104 bytes for id 15, 168 for id 17). A cookie is opaque to clients; only the
+/// server that minted it (or one sharing its keyset) reads it.
 public enum Cookie {
     public static let nonceByteCount = 16
     static let keyIDByteCount = 4
-    public static let minimumByteCount = keyIDByteCount + nonceByteCount + AESSIV.tagByteCount + 2
+    static let algorithmFieldByteCount = 4
+    public static let minimumByteCount = keyIDByteCount + nonceByteCount + AESSIV.tagByteCount + algorithmFieldByteCount
 
     public static func byteCount(for aead: AEADAlgorithm) -> Int {
         minimumByteCount + 2 * aead.keyByteCount
@@ -30,6 +33,7 @@ public enum Cookie {
         let nonce = random.bytes(nonceByteCount)
         var plaintext: [UInt8] = []
         plaintext.appendNetworkOrder(aead.rawValue)
+        plaintext.appendNetworkOrder(UInt16(0))
         plaintext += keys.c2s
         plaintext += keys.s2c
         // The master key's length is fixed by construction and checked on load.
@@ -56,11 +60,12 @@ public enum Cookie {
         } catch {
             throw .authenticationFailed
         }
-        guard plaintext.count >= 2, let aead = AEADAlgorithm(rawValue: plaintext.networkOrderUInt16(at: 0)),
-              plaintext.count == 2 + 2 * aead.keyByteCount
+        let prefix = algorithmFieldByteCount
+        guard plaintext.count >= prefix, let aead = AEADAlgorithm(rawValue: plaintext.networkOrderUInt16(at: 0)),
+              plaintext.networkOrderUInt16(at: 2) == 0, plaintext.count == prefix + 2 * aead.keyByteCount
         else { throw .malformedContents }
-        let c2s = Array(plaintext[2..<2 + aead.keyByteCount])
-        let s2c = Array(plaintext[(2 + aead.keyByteCount)...])
+        let c2s = Array(plaintext[prefix..<prefix + aead.keyByteCount])
+        let s2c = Array(plaintext[(prefix + aead.keyByteCount)...])
         return (aead, NTSKeys(c2s: c2s, s2c: s2c))
     }
 }
