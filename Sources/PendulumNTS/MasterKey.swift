@@ -1,0 +1,23 @@
+/// One server master key: it seals the cookies minted while it is current, and opens them
+/// while it is kept.
+public struct MasterKey: Sendable, Hashable {
+    /// Written at the front of every cookie so the server knows which key opens it.
+    public var id: UInt32
+    /// AES-SIV-CMAC-256 key (32 bytes).
+    public var material: [UInt8]
+    /// Unix seconds when this key became current; rotation is measured from it.
+    public var createdAt: Int64
+
+    public static let algorithm = AEADAlgorithm.aesSIVCMAC256
+
+    public init(id: UInt32, material: [UInt8], createdAt: Int64) {
+        self.id = id
+        self.material = material
+        self.createdAt = createdAt
+    }
+}
+
+extension MasterKey: CustomStringConvertible {
+    /// Never prints the key material.
+    public var description: String { "MasterKey(id: \(id), createdAt: \(createdAt))" }
+}
