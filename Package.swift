@@ -39,6 +39,7 @@ let package = Package(
         .target(
             name: "PendulumNTSKE",
             dependencies: [
+                "PendulumNTS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "PendulumCommands",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "PendulumIO",
+                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

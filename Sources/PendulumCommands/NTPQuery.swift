@@ -1,6 +1,7 @@
 import Glibc
 import PendulumIO
 import PendulumNTP
+import PendulumNTS
 import PendulumTime
 
 /// The I/O shell around `ClientExchange` for one-shot measurements: resolves, sends a few
@@ -18,6 +19,8 @@ struct NTPQuery {
         var address: SocketAddress
         var measurements: [Sample]
         var ignoredReplies: Int
+        /// With NTS: the association after the query, holding the cookies it was given back.
+        var nts: NTSClientAssociation?
 
         /// The minimum-delay sample: the one least disturbed by queueing (RFC 5905 clock filter).
         var best: Sample? { measurements.min { $0.measurement.delay < $1.measurement.delay } }
@@ -42,6 +45,8 @@ struct NTPQuery {
         case refused(SocketAddress)
         case noReply(SocketAddress, timeout: Duration)
         case rejected(SocketAddress, ReplyRejection)
+        case ntsNAK(SocketAddress)
+        case ntsOutOfCookies(SocketAddress)
 
         var description: String {
             switch self {
@@ -50,11 +55,15 @@ struct NTPQuery {
             case .refused(let address): "no NTP server at \(address) (connection refused)"
             case .noReply(let address, let timeout): "no reply from \(address) within \(timeout.secondsText) s"
             case .rejected(let address, let rejection): "\(address): \(rejection)"
+            case .ntsNAK(let address): "\(address): server refused our NTS cookie (NTS NAK)"
+            case .ntsOutOfCookies(let address): "\(address): out of NTS cookies (the server returned none)"
             }
         }
     }
 
-    func run() throws(Failure) -> Outcome {
+    /// Runs the query; with `nts`, every request is NTS-protected and only authenticated
+    /// replies count.
+    func run(nts: NTSClientAssociation? = nil) throws(Failure) -> Outcome {
         let addresses: [SocketAddress]
         do {
             addresses = try NameResolver.resolve(host, port: port)
@@ -67,7 +76,7 @@ struct NTPQuery {
         // first while a server may listen on 127.0.0.1 only.
         for address in addresses {
             do {
-                return try query(address, until: deadline)
+                return try query(address, nts: nts, until: deadline)
             } catch .refused(let refused) {
                 lastFailure = .refused(refused)
             } catch {
@@ -77,7 +86,7 @@ struct NTPQuery {
         throw lastFailure
     }
 
-    private func query(_ address: SocketAddress, until deadline: Duration) throws(Failure) -> Outcome {
+    private func query(_ address: SocketAddress, nts: NTSClientAssociation?, until deadline: Duration) throws(Failure) -> Outcome {
         let socket: TimestampedUDPSocket
         do {
             socket = try TimestampedUDPSocket(family: address.family)
@@ -85,8 +94,9 @@ struct NTPQuery {
         } catch {
             throw .system(error)
         }
-        var outcome = Outcome(address: address, measurements: [], ignoredReplies: 0)
+        var outcome = Outcome(address: address, measurements: [], ignoredReplies: 0, nts: nts)
         var generator = SystemRandomNumberGenerator()
+        var random = SystemRandomSource()
         for index in 0..<samples {
             if index > 0 {
                 let pause = min(interval, deadline - MonotonicClock.now())
@@ -94,9 +104,17 @@ struct NTPQuery {
             }
             guard MonotonicClock.now() < deadline else { break }
             let exchange = ClientExchange(using: &generator)
+            var requestBytes = exchange.requestBytes
+            if outcome.nts != nil {
+                do {
+                    requestBytes = try outcome.nts?.makeRequest(header: exchange.request.header, random: &random) ?? requestBytes
+                } catch {
+                    throw .ntsOutOfCookies(address)
+                }
+            }
             let reply: Reply
             do {
-                let sent = try socket.send(exchange.requestBytes)
+                let sent = try socket.send(requestBytes)
                 reply = try awaitReply(to: exchange, sent: sent, on: socket, until: deadline, outcome: &outcome)
             } catch {
                 if error.isConnectionRefused { throw .refused(address) }
@@ -105,6 +123,7 @@ struct NTPQuery {
             switch reply {
             case .answered(let sample): outcome.measurements.append(sample)
             case .rejected(let rejection): throw .rejected(address, rejection)
+            case .ntsNAK: throw .ntsNAK(address)
             case .timedOut: continue
             }
         }
@@ -118,6 +137,7 @@ struct NTPQuery {
         case answered(Sample)
         /// The server answered our nonce with a refusal (KoD) or an unusable time.
         case rejected(ReplyRejection)
+        case ntsNAK
         case timedOut
     }
 
@@ -129,6 +149,16 @@ struct NTPQuery {
         while true {
             let remaining = giveUp - MonotonicClock.now()
             guard remaining > .zero, let datagram = try socket.receive(timeout: remaining) else { return .timedOut }
+            if outcome.nts != nil {
+                // With NTS nothing in a reply is believed before it authenticates.
+                switch outcome.nts?.handleResponse(datagram.bytes) {
+                case .authenticated?: break
+                case .nak?: return .ntsNAK
+                case .ignored?, nil:
+                    outcome.ignoredReplies += 1
+                    continue
+                }
+            }
             switch exchange.evaluate(reply: datagram.bytes, sent: NTPTimestamp(sent.time), received: NTPTimestamp(datagram.timestamp.time)) {
             case .success(let measurement):
                 return .answered(Sample(measurement: measurement, transmitSource: sent.source, receiveSource: datagram.timestamp.source))

@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import PendulumIO
 import PendulumNTP
+import PendulumNTS
+import PendulumNTSKE
 import PendulumTime
 
 /// `pendulum query HOST`: measure one server's offset and delay, once.
 @available(macOS 13, *)
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Measure the offset and delay of an NTP server.",
@@ -21,8 +23,8 @@ struct QueryCommand: ParsableCommand {
     @Argument(help: "Server name or IPv4/IPv6 address.")
     var host: String
 
-    @Option(help: "NTP server port.")
-    var port: UInt16 = 123
+    @Option(help: "NTP server port (default 123; with --nts, what the NTS-KE server names, else 123).")
+    var port: UInt16?
 
     @Option(help: "Number of requests to send; the minimum-delay reply is reported.")
     var samples: Int = 4
@@ -51,17 +53,39 @@ struct QueryCommand: ParsableCommand {
         guard interval >= 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
     }
 
-    func run() throws {
+    func run() async throws {
+        let totalTimeout = Duration.nanoseconds(Int64(timeout * 1e9))
+        var ntpHost = host
+        var ntpPort = port ?? 123
+        var association: NTSClientAssociation?
+        var remainingAfterKeyExchange: Duration?
         if nts {
-            fail("NTS is not yet supported by this build (see the README's feature table)")
+            let started = MonotonicClock.now()
+            let session: NTSKESession
+            do {
+                session = try await NTSKEClient.establish(
+                    host: host, port: Int(kePort), caFile: caFile, timeout: .nanoseconds(Int64(timeout * 1e9))
+                )
+            } catch {
+                fail(error.description)
+            }
+            ntpHost = session.ntpHost
+            ntpPort = port ?? session.ntpPort ?? 123
+            do {
+                association = try session.makeAssociation()
+            } catch {
+                fail("NTS: \(error)")
+            }
+            remainingAfterKeyExchange = totalTimeout - (MonotonicClock.now() - started)
         }
         let query = NTPQuery(
-            host: host, port: port, samples: samples,
-            timeout: .nanoseconds(Int64(timeout * 1e9)), interval: .nanoseconds(Int64(interval * 1e9))
+            host: ntpHost, port: ntpPort, samples: samples,
+            timeout: max(remainingAfterKeyExchange ?? totalTimeout, .milliseconds(100)),
+            interval: .nanoseconds(Int64(interval * 1e9))
         )
         let outcome: NTPQuery.Outcome
         do {
-            outcome = try query.run()
+            outcome = try query.run(nts: association)
         } catch {
             fail(error.description)
         }

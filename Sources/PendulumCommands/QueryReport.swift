@@ -1,5 +1,6 @@
 import Foundation
 import PendulumNTP
+import PendulumNTS
 import PendulumTime
 
 /// What `pendulum query` prints: the JSON contract of DESIGN.md plus a readable table.
@@ -21,6 +22,9 @@ struct QueryReport: Encodable {
     var poll: Int8
     var version: UInt8
     var nts: Bool
+    /// With NTS: the negotiated AEAD algorithm id and the cookies held after the query.
+    var aead: UInt16?
+    var cookies: Int?
     var timestamps: Timestamps
 
     struct Timestamps: Encodable {
@@ -29,7 +33,7 @@ struct QueryReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case server, address, port, stratum, leap, precision, poll, version, nts, samples, timestamps
+        case server, address, port, stratum, leap, precision, poll, version, nts, aead, cookies, samples, timestamps
         case offsetSeconds = "offset_seconds"
         case delaySeconds = "delay_seconds"
         case offsetSpreadSeconds = "offset_spread_seconds"
@@ -57,7 +61,9 @@ struct QueryReport: Encodable {
         precision = header.precision
         poll = header.poll
         version = header.version
-        nts = false
+        nts = outcome.nts != nil
+        aead = outcome.nts?.aead.rawValue
+        cookies = outcome.nts?.jar.count
         timestamps = Timestamps(transmit: best.transmitSource.rawValue, receive: best.receiveSource.rawValue)
     }
 
@@ -79,7 +85,7 @@ struct QueryReport: Encodable {
             root delay       \(seconds(rootDelaySeconds)), root dispersion \(seconds(rootDispersionSeconds))
             precision        2^\(precision) s
             timestamps       transmit \(timestamps.transmit), receive \(timestamps.receive)
-            """
+            """ + (nts ? "\nnts              authenticated, AEAD \(aead ?? 0), \(cookies ?? 0) cookies held" : "")
     }
 
     private func seconds(_ value: Double, signed: Bool = false) -> String {

@@ -1,0 +1,65 @@
+import NIOCore
+import PendulumNTS
+
+/// A complete NTS-KE client run: TLS exchange, record negotiation, key export. What the NTP
+/// side needs to start authenticated requests.
+public struct NTSKESession: Sendable {
+    public var result: NTSKEClientResult
+    public var keys: NTSKeys
+    /// The NTP server to ask: the KE server's Server record, else the KE host itself.
+    public var ntpHost: String
+    /// The KE server's Port record, if it sent one.
+    public var ntpPort: UInt16?
+
+    public func makeAssociation() throws(AEADError) -> NTSClientAssociation {
+        try NTSClientAssociation(result: result, keys: keys)
+    }
+}
+
+/// Why key establishment failed, in terms an operator can act on.
+public enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
+    case connection(NTSKEConnectionError)
+    case protocolError(NTSKEClientError)
+
+    public var description: String {
+        switch self {
+        case .connection(let error): "\(error)"
+        case .protocolError(let error): "NTS-KE: \(error)"
+        }
+    }
+}
+
+public enum NTSKEClient {
+    public static func establish(
+        host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5),
+        offering algorithms: [AEADAlgorithm] = [.aesSIVCMAC256, .aesSIVCMAC512]
+    ) async throws(NTSKEClientFailure) -> NTSKESession {
+        let exchange = NTSKEClientExchange(offering: algorithms)
+        let connection = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout)
+        let transcript: NTSKETranscript
+        do {
+            transcript = try await connection.exchange(request: exchange.request) { bytes in
+                var decoder = NTSKEMessageDecoder()
+                return (try? decoder.receive(bytes)) != nil
+            }
+        } catch {
+            throw .connection(error)
+        }
+        var reader = exchange
+        let result: NTSKEClientResult
+        do {
+            guard let complete = try reader.receive(transcript.response) else { throw NTSKEClientFailure.connection(.closedBeforeEndOfMessage(received: transcript.response.count)) }
+            result = complete
+        } catch let error as NTSKEClientError {
+            throw .protocolError(error)
+        } catch let error as NTSKEClientFailure {
+            throw error
+        } catch {
+            throw .connection(.tls(reason: "\(error)"))
+        }
+        // The exporter secret's length is the handshake hash's output length.
+        let hash: TLSExporter.Hash = transcript.exporterSecret.count == 48 ? .sha384 : .sha256
+        let keys = NTSKeys.derive(exporterSecret: transcript.exporterSecret, hash: hash, nextProtocol: result.nextProtocol, aead: result.aead)
+        return NTSKESession(result: result, keys: keys, ntpHost: result.server ?? host, ntpPort: result.port)
+    }
+}
