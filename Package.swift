@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "pendulum", targets: ["pendulum"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
+        .library(name: "PendulumDiscipline", targets: ["PendulumDiscipline"]),
+        .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,11 +25,18 @@ let package = Package(
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // Clock discipline: per-source Kalman filters, selection, steering decisions. No I/O.
+        .target(name: "PendulumDiscipline", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // Seeded, deterministic network and oscillator models driving the discipline in virtual time.
+        .target(
+            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline"],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
             dependencies: [
-                "PendulumTime", "PendulumNTP",
+                "PendulumTime", "PendulumNTP", "PendulumDiscipline", "PendulumSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -35,5 +44,14 @@ let package = Package(
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PendulumSimulationTests",
+            dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
