@@ -148,6 +148,7 @@ struct SimulateCommand: ParsableCommand {
             \(pair("mean_offset_seconds", summary.meanOffset)),
             \(pair("rms_frequency_error", summary.rmsFrequencyError)),
             \(pair("time_to_sync_seconds", summary.timeToSync)),
+            \(pair("mean_poll_interval_seconds", summary.meanPollInterval)),
               "runs": \(summary.runs),
               "runs_never_synchronized": \(summary.runsNeverSynchronized)
             }
@@ -164,6 +165,7 @@ struct SimulateCommand: ParsableCommand {
             max offset:         \(micro(summary.maxOffset))
             mean offset:        \(micro(summary.meanOffset))
             rms frequency err:  \(rounded(summary.rmsFrequencyError.mean * 1e9)) ± \(rounded(summary.rmsFrequencyError.standardDeviation * 1e9)) ppb
+            mean poll interval: \(rounded(summary.meanPollInterval.mean)) s per server
             time to sync:       \(rounded(summary.timeToSync.mean)) ± \(rounded(summary.timeToSync.standardDeviation)) s\
             \(summary.runsNeverSynchronized > 0 ? " (\(summary.runsNeverSynchronized) runs never synchronised)" : "")
             """

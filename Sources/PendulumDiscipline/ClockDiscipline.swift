@@ -110,10 +110,11 @@ public struct ClockDiscipline: Sendable {
         var meddling: Double?
         switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: now) {
         case .accepted:
-            state.poll.update(
-                wander: state.filter.wander,
-                measurementVariance: state.filter.typicalMeasurementVariance()
-            )
+            let interval = Double(1 << UInt(max(0, state.poll.current)))
+            let predicted = state.filter.predicted(at: now + interval).variance.squareRoot()
+            let target = max(
+                configuration.pollBalance * state.filter.delays.minimumSeen / 2, configuration.minimumPollTarget)
+            state.poll.update(predictedError: predicted, target: target)
         case .rejectedDelay:
             update.events.append(.sampleRejectedForDelay(id))
         case .rejectedOutlier:

@@ -6,8 +6,10 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s.
     public var burstCount = 4
     public var burstIntervalLog2 = 1
-    /// Trade-off for adaptive polling (see `PollController`).
-    public var pollBalance: Double = 1
+    /// Adaptive polling aims for a statistical error of this fraction of half the minimum
+    /// delay (see `PollController`), but never below `minimumPollTarget` seconds.
+    public var pollBalance: Double = 0.1
+    public var minimumPollTarget: Double = 1e-6
     /// Sources that must agree (after falseticker rejection) before the clock is steered. One
     /// means a single server, or two that agree, are enough.
     public var minimumAgreeingSources = 1

@@ -1,16 +1,17 @@
 /// Chooses a source's poll interval (log2 seconds) within configured limits.
 ///
-/// Polling is worth its traffic while the clock wanders more between two polls than one
-/// sample can resolve: then each sample brings news. When a typical sample's noise is larger
-/// than the wander accumulated over the interval, longer intervals lose little. The target is
-/// the interval where the two are equal (q·τ³/3 = k·R), approached one step at a time with
-/// hysteresis. A fresh source starts with a burst of quick polls so the clock is set in seconds.
+/// Faster polling always sharpens the estimate (more samples to average, less wander between
+/// them), so the question is when it stops being worth the traffic. The answer used here: when
+/// the statistical error is already well below what no measurement can reveal — the path's
+/// possible asymmetry, half its minimum delay — further samples buy nothing real. The interval
+/// grows while the error predicted at the next poll is under half that target and shrinks when
+/// it exceeds it, one step at a time with hysteresis. A fresh source starts with a burst of quick polls so the clock is set in seconds.
 public struct PollController: Sendable, Hashable {
     public var limits: ClosedRange<Int>
     /// Polls made at `burstInterval` when a source starts (iburst).
     public var burstCount: Int
     public var burstIntervalLog2: Int
-    /// Ratio of wander-per-interval to measurement variance the controller aims for.
+    /// Target accuracy as a fraction of half the minimum delay.
     public var balance: Double
     public private(set) var current: Int
     private var burstRemaining: Int
@@ -42,26 +43,24 @@ public struct PollController: Sendable, Hashable {
         if burstRemaining > 0 { burstRemaining -= 1 }
     }
 
-    /// After an accepted sample: compare wander over the interval with measurement noise.
-    mutating func update(wander: Double, measurementVariance: Double) {
+    /// After an accepted sample. `predictedError` is the filter's offset std-dev extrapolated
+    /// to the next poll at the current interval; `target` is the accuracy worth having.
+    mutating func update(predictedError: Double, target: Double) {
         guard limits.lowerBound < limits.upperBound else {
             current = limits.lowerBound
             return
         }
-        let tau = Double(1 << UInt(max(0, current)))
-        let wanderOverInterval = wander * tau * tau * tau / 3
-        let target = balance * measurementVariance
-        if wanderOverInterval < target / 8 {
+        if predictedError < target / 2 {
             vote += 1
-        } else if wanderOverInterval > target {
+        } else if predictedError > target {
             vote -= 2
         } else {
             vote = vote > 0 ? vote - 1 : (vote < 0 ? vote + 1 : 0)
         }
-        if vote >= 6 {
+        if vote >= 8 {
             current = min(current + 1, limits.upperBound)
             vote = 0
-        } else if vote <= -6 {
+        } else if vote <= -4 {
             current = max(current - 1, limits.lowerBound)
             vote = 0
         }

@@ -85,12 +85,6 @@ public struct SourceFilter: Sendable {
         return variance
     }
 
-    /// A typical sample's variance, for poll control.
-    mutating func typicalMeasurementVariance() -> Double {
-        let (_, medianExcess) = delays.statistics()
-        return medianExcess * medianExcess / 12 + configuration.measurementFloorVariance
-    }
-
     /// Feeds one sample taken at local time `t`.
     public mutating func update(offset z: Double, delay: Double, at t: Double) -> Outcome {
         lastDelay = delay

@@ -65,6 +65,10 @@ public struct SimulationResult: Sendable {
     /// Every source that was ever a survivor of selection (or the primary).
     public var everSelected: Set<SourceID>
     public var everPrimary: Set<SourceID>
+    /// Polls sent, over all servers (for the traffic a policy costs).
+    public var polls: Int
+    public var duration: Double
+    public var servers: Int
     public var announcedLeap: LeapStatus
     public var finalSystem: SystemState
 }

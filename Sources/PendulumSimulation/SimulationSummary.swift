@@ -26,6 +26,8 @@ public struct SimulationSummary: Sendable {
     /// Over the runs that did synchronise; `runsNeverSynchronized` counts the others.
     public var timeToSync: Statistic
     public var runsNeverSynchronized: Int
+    /// Simulated seconds per poll, per server.
+    public var meanPollInterval: Statistic
     public var runs: Int
 
     public init(_ results: [SimulationResult]) {
@@ -37,5 +39,6 @@ public struct SimulationSummary: Sendable {
         let synced = results.compactMap(\.timeToSync)
         timeToSync = Statistic(synced)
         runsNeverSynchronized = results.count - synced.count
+        meanPollInterval = Statistic(results.map { $0.duration * Double($0.servers) / Double(max(1, $0.polls)) })
     }
 }

@@ -63,6 +63,7 @@ public struct Simulator: Sendable {
         var everSelected = Set<SourceID>()
         var everPrimary = Set<SourceID>()
         var announcedLeap = LeapStatus.none
+        var polls = 0
         var externalSteps = scenario.externalSteps.sorted { $0.time < $1.time }[...]
         var order = Array(servers.indices)
         order.sort { phases[$0] < phases[$1] }
@@ -104,6 +105,7 @@ public struct Simulator: Sendable {
                 let sendTime = max(nextPoll[index], tick)
                 advance(to: sendTime)
                 discipline.pollSent(to: id)
+                polls += 1
                 let upDelay = server.up.sample(&random)
                 let downDelay = server.down.sample(&random)
                 let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
@@ -153,7 +155,7 @@ public struct Simulator: Sendable {
             rmsFrequencyError: (frequencySquares / count).squareRoot(),
             timeToSync: (timeToSync ?? .infinity) > scenario.duration ? nil : timeToSync,
             trace: trace, steps: steps, events: events, everSelected: everSelected, everPrimary: everPrimary,
-            announcedLeap: announcedLeap, finalSystem: discipline.system
+            polls: polls, duration: scenario.duration, servers: servers.count, announcedLeap: announcedLeap, finalSystem: discipline.system
         )
     }
 }
