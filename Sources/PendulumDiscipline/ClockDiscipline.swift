@@ -95,6 +95,12 @@ public struct ClockDiscipline: Sendable {
         return (prediction.offset, prediction.variance.squareRoot())
     }
 
+    /// A source's filter, for status reporting (offset, frequency, covariance, wander).
+    public func filter(for id: SourceID) -> SourceFilter? { sources[id]?.filter }
+
+    /// A source's current log2 poll interval.
+    public func pollLog2(for id: SourceID) -> Int? { sources[id]?.poll.current }
+
     /// Feeds one measurement and returns what to do.
     public mutating func handle(_ measurement: Measurement, from id: SourceID) -> DisciplineUpdate {
         var update = DisciplineUpdate()

@@ -26,8 +26,8 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// Largest frequency correction ever applied, s/s (500 ppm, the kernel's own limit).
     public var maximumFrequency: Double = 500e-6
     /// An offset is slewed away over max(this, slewPollFactor × poll interval) seconds.
-    public var minimumSlewTime: Double = 2
-    public var slewPollFactor: Double = 1
+    public var minimumSlewTime: Double = 16
+    public var slewPollFactor: Double = 8
     /// Extra uncertainty assumed for a source beyond its filter's (s): the half-width floor of
     /// its interval in selection.
     public var selectionMargin: Double = 1e-5
