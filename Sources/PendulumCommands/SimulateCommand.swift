@@ -124,7 +124,10 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         let summary = SimulationSummary(results)
-        print(json ? Self.json(summary) : Self.text(summary))
+        // Which runs ever let a falseticker survive selection: this should stay zero.
+        let falseIDs = Set((sources - falsetickers..<sources).map { SourceID($0) })
+        let followed = results.filter { !$0.everSelected.isDisjoint(with: falseIDs) }.count
+        print(json ? Self.json(summary, falsetickerRuns: followed) : Self.text(summary, falsetickerRuns: followed))
     }
 
     private func write(_ text: String, to path: String) throws {
@@ -136,7 +139,7 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    static func json(_ summary: SimulationSummary) -> String {
+    static func json(_ summary: SimulationSummary, falsetickerRuns: Int) -> String {
         func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
         func pair(_ key: String, _ statistic: SimulationSummary.Statistic) -> String {
             "  \"\(key)\": \(number(statistic.mean)),\n  \"\(key)_std\": \(number(statistic.standardDeviation))"
@@ -150,12 +153,13 @@ struct SimulateCommand: ParsableCommand {
             \(pair("time_to_sync_seconds", summary.timeToSync)),
             \(pair("mean_poll_interval_seconds", summary.meanPollInterval)),
               "runs": \(summary.runs),
-              "runs_never_synchronized": \(summary.runsNeverSynchronized)
+              "runs_never_synchronized": \(summary.runsNeverSynchronized),
+              "runs_selecting_a_falseticker": \(falsetickerRuns)
             }
             """
     }
 
-    static func text(_ summary: SimulationSummary) -> String {
+    static func text(_ summary: SimulationSummary, falsetickerRuns: Int) -> String {
         func micro(_ statistic: SimulationSummary.Statistic) -> String {
             "\(rounded(statistic.mean * 1e6)) ± \(rounded(statistic.standardDeviation * 1e6)) µs"
         }
@@ -165,6 +169,7 @@ struct SimulateCommand: ParsableCommand {
             max offset:         \(micro(summary.maxOffset))
             mean offset:        \(micro(summary.meanOffset))
             rms frequency err:  \(rounded(summary.rmsFrequencyError.mean * 1e9)) ± \(rounded(summary.rmsFrequencyError.standardDeviation * 1e9)) ppb
+            falseticker chosen: in \(falsetickerRuns) of \(summary.runs) runs
             mean poll interval: \(rounded(summary.meanPollInterval.mean)) s per server
             time to sync:       \(rounded(summary.timeToSync.mean)) ± \(rounded(summary.timeToSync.standardDeviation)) s\
             \(summary.runsNeverSynchronized > 0 ? " (\(summary.runsNeverSynchronized) runs never synchronised)" : "")
