@@ -43,8 +43,7 @@ struct MinimumDelayTracker: Sendable {
         return result
     }
 
-    /// Shifts every remembered delay by `change` (seconds) — used when the source's path is
-    /// known to have changed; kept for completeness of the model, not on the hot path.
+    /// Forgets every delay, e.g. when the source's path is known to have changed.
     mutating func reset() {
         window.removeAll(keepingCapacity: true)
         next = 0

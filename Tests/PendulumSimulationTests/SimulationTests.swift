@@ -56,6 +56,13 @@ import Testing
         #expect(result.finalSystem.synchronized)
         #expect(result.finalSystem.primary == SourceID(1))
         #expect(result.finalSystem.survivors == [SourceID(1)])
+        // What this host would now serve: one stratum below its source, that source's refid,
+        // root delay at least the path's round trip.
+        #expect(result.finalSystem.stratum == 2)
+        #expect(result.finalSystem.referenceID == 0x0A00_0002)
+        #expect(result.finalSystem.leap == LeapStatus.none)
+        #expect(result.finalSystem.rootDelay >= 200e-6 && result.finalSystem.rootDelay < 5e-3)
+        #expect(result.finalSystem.rootDispersion > 0 && result.finalSystem.rootDispersion < 1e-3)
         #expect(result.rmsOffset < 40e-6)
         #expect(result.maxOffset < 200e-6)
     }
