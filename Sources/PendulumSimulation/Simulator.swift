@@ -69,6 +69,71 @@ public struct Simulator: Sendable {
         order.sort { phases[$0] < phases[$1] }
         let duration = Int(scenario.duration)
 
+        struct Exchange {
+            var server: Int
+            var sendTime: Double
+            var t1: NTPTimestamp
+            var t2: NTPTimestamp
+            var t3: NTPTimestamp
+            var receiveTime: Double
+            var leap: Int
+        }
+        var inFlight: [Exchange] = []
+
+        func send(_ index: Int, at sendTime: Double) {
+            let server = servers[index]
+            advance(to: sendTime)
+            discipline.pollSent(to: ids[index])
+            polls += 1
+            let upDelay = server.up.sample(&random)
+            let downDelay = server.down.sample(&random)
+            let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
+            let replyLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
+            let arrival = sendTime + upDelay
+            let replyTime = arrival + server.processingTime
+            // Until an answer says otherwise, the next poll follows the current interval.
+            nextPoll[index] = sendTime + max(1, discipline.nextPollInterval(for: ids[index]).seconds)
+            guard !requestLost, !replyLost, !server.isDown(at: arrival) else { return }
+            inFlight.append(
+                Exchange(
+                    server: index, sendTime: sendTime, t1: localTime(at: sendTime),
+                    t2: Self.epoch + NTPDuration(approximateSeconds: arrival + server.error(at: arrival)),
+                    t3: Self.epoch + NTPDuration(approximateSeconds: replyTime + server.error(at: replyTime)),
+                    receiveTime: replyTime + downDelay, leap: arrival >= server.leapFrom ? server.leap : 0
+                ))
+        }
+
+        func receive(_ exchange: Exchange) {
+            let server = servers[exchange.server]
+            let id = ids[exchange.server]
+            advance(to: exchange.receiveTime)
+            let measurement = Measurement(
+                t1: exchange.t1, t2: exchange.t2, t3: exchange.t3, t4: localTime(at: exchange.receiveTime),
+                rootDelay: .zero, rootDispersion: NTPShort(rawValue: 1),
+                stratum: server.stratum, leap: LeapStatus(rawValue: UInt8(exchange.leap & 3)) ?? .none
+            )
+            let update = discipline.handle(measurement, from: id)
+            for action in update.actions {
+                switch action {
+                case .step(let amount):
+                    offset += amount.seconds
+                    steps.append((exchange.receiveTime, amount.seconds))
+                case .setFrequency(let value):
+                    correction = value
+                case .setLeap(let status):
+                    announcedLeap = status
+                }
+            }
+            for event in update.events { events.append((exchange.receiveTime, event)) }
+            nextPoll[exchange.server] = max(
+                exchange.receiveTime, exchange.sendTime + max(1, update.nextPollInterval.seconds))
+            let system = discipline.system
+            if system.synchronized {
+                everSelected.formUnion(system.survivors)
+                if let primary = system.primary { everPrimary.insert(primary) }
+            }
+        }
+
         for second in 0...duration {
             let tick = Double(second)
             advance(to: tick)
@@ -99,53 +164,29 @@ public struct Simulator: Sendable {
             if scenario.recordTrace { trace.append((tick, error)) }
             if second == duration { break }
 
-            for index in order where nextPoll[index] < tick + 1 {
-                let server = servers[index]
-                let id = ids[index]
-                let sendTime = max(nextPoll[index], tick)
-                advance(to: sendTime)
-                discipline.pollSent(to: id)
-                polls += 1
-                let upDelay = server.up.sample(&random)
-                let downDelay = server.down.sample(&random)
-                let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
-                let replyLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
-                let arrival = sendTime + upDelay
-                let replyTime = arrival + server.processingTime
-                let receiveTime = replyTime + downDelay
-                var interval = discipline.nextPollInterval(for: id).seconds
-                if !requestLost && !replyLost && !server.isDown(at: arrival) && receiveTime < tick + 1 {
-                    let t1 = localTime(at: sendTime)
-                    let t2 = Self.epoch + NTPDuration(approximateSeconds: arrival + server.error(at: arrival))
-                    let t3 = Self.epoch + NTPDuration(approximateSeconds: replyTime + server.error(at: replyTime))
-                    let t4 = localTime(at: receiveTime)
-                    let leap = arrival >= server.leapFrom ? server.leap : 0
-                    let measurement = Measurement(
-                        t1: t1, t2: t2, t3: t3, t4: t4, rootDelay: .zero, rootDispersion: NTPShort(rawValue: 1),
-                        stratum: server.stratum, leap: LeapStatus(rawValue: UInt8(leap & 3)) ?? .none
-                    )
-                    advance(to: receiveTime)
-                    let update = discipline.handle(measurement, from: id)
-                    for action in update.actions {
-                        switch action {
-                        case .step(let amount):
-                            offset += amount.seconds
-                            steps.append((receiveTime, amount.seconds))
-                        case .setFrequency(let value):
-                            correction = value
-                        case .setLeap(let status):
-                            announcedLeap = status
-                        }
-                    }
-                    for event in update.events { events.append((receiveTime, event)) }
-                    interval = update.nextPollInterval.seconds
-                    let system = discipline.system
-                    if system.synchronized {
-                        everSelected.formUnion(system.survivors)
-                        if let primary = system.primary { everPrimary.insert(primary) }
-                    }
+            // Sends and receives inside this second, in time order; answers may arrive in a
+            // later second (slow paths), so they wait in `inFlight`.
+            while true {
+                var nextSend: Int?
+                for index in order where nextPoll[index] < tick + 1 {
+                    if let current = nextSend, nextPoll[current] <= nextPoll[index] { continue }
+                    nextSend = index
                 }
-                nextPoll[index] = sendTime + max(1, interval)
+                var nextReceive: Int?
+                for (position, exchange) in inFlight.enumerated() where exchange.receiveTime < tick + 1 {
+                    if let current = nextReceive, inFlight[current].receiveTime <= exchange.receiveTime { continue }
+                    nextReceive = position
+                }
+                if let position = nextReceive,
+                    nextSend.map({ inFlight[position].receiveTime <= max(nextPoll[$0], tick) }) ?? true
+                {
+                    let exchange = inFlight.remove(at: position)
+                    receive(exchange)
+                } else if let index = nextSend {
+                    send(index, at: max(nextPoll[index], tick))
+                } else {
+                    break
+                }
             }
         }
         let count = max(1, sampleCount)
