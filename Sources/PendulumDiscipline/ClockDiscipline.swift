@@ -21,6 +21,16 @@ import PendulumTime
 /// type with one source and `pollLimits` fixed to its sync interval, feeding measurements built
 /// from t1..t4 of Sync/Delay_Req exchanges.
 ///
+/// Behaviour in between: before the first synchronisation nothing is steered; the first
+/// selection steps if the offset exceeds `startupStepThreshold` (unless beyond
+/// `startupPanicThreshold`), then offsets are slewed through the frequency, stepped beyond
+/// `stepThreshold` and refused beyond `panicThreshold` (`.panicThresholdExceeded`, no action).
+/// When selection fails (no majority, too few agreeing sources, all unreachable) the last
+/// frequency is kept (holdover) and `system` reports stratum 16 / leap unsynchronised. When most
+/// sources jump together (`.clockMeddlingDetected`), the local clock was moved under us: the
+/// filters follow the jump and the next selection may step back as at startup.
+/// Status: `system`, `estimate(for:at:)`, `filter(for:)` (covariance, wander), `pollLog2(for:)`.
+///
 /// Local time inside is seconds since the first timestamp seen (`epoch`), so every input
 /// timestamp must come from the clock being steered.
 public struct ClockDiscipline: Sendable {
