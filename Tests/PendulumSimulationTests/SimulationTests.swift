@@ -146,3 +146,30 @@ import Testing
         #expect(first.rmsOffset != other.rmsOffset)
     }
 }
+
+@Suite struct PollControlTests {
+    func run(jitter: Double, duration: Double) -> SimulationResult {
+        let path = DelayModel(fixed: 100e-6, exponentialMean: jitter)
+        let scenario = SimulationScenario(
+            servers: [SimulatedServer(up: path, down: path)], duration: duration, warmup: 0)
+        return Simulator(scenario: scenario, seed: 21).run()
+    }
+
+    @Test func quietPathsArePolledLessOftenThanNoisyOnesWithinTheLimits() {
+        let quiet = run(jitter: 10e-6, duration: 20_000)
+        let noisy = run(jitter: 1e-3, duration: 20_000)
+        let quietInterval = 20_000 / Double(quiet.polls)
+        let noisyInterval = 20_000 / Double(noisy.polls)
+        #expect(quietInterval > 30)
+        #expect(quietInterval <= 1024)
+        // The noisy path sits at the 16 s floor (the burst's 2 s polls pull the mean just under).
+        #expect(noisyInterval > 15 && noisyInterval <= 16)
+    }
+
+    @Test func aFreshSourceIsSetWithinSecondsByTheBurst() {
+        let result = run(jitter: 100e-6, duration: 100)
+        // Four 2 s polls, then 16 s: 100 s need about 4 + 6 polls.
+        #expect(result.polls >= 9 && result.polls <= 11)
+        #expect((result.timeToSync ?? .infinity) <= 8)
+    }
+}
