@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
+        .library(name: "PendulumDiscipline", targets: ["PendulumDiscipline"]),
+        .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,11 +61,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Clock discipline: per-source Kalman filters, selection, steering decisions. No I/O.
+        .target(name: "PendulumDiscipline", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // Seeded, deterministic network and oscillator models driving the discipline in virtual time.
+        .target(
+            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline"],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
+                "PendulumDiscipline", "PendulumSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -85,5 +95,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PendulumSimulationTests",
+            dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -5,5 +5,6 @@ extension PendulumCommand {
     /// Each subcommand lives in its own file; add it here, one per line.
     static let subcommandList: [any ParsableCommand.Type] = [
         QueryCommand.self,
+        SimulateCommand.self,
     ]
 }

@@ -1,0 +1,183 @@
+import ArgumentParser
+import PendulumDiscipline
+import PendulumSimulation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `pendulum simulate`: runs the clock discipline against a simulated network and oscillator
+/// in virtual time and reports how far the clock stayed from true time.
+@available(macOS 13, *)
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate the clock discipline against a modelled network and oscillator.",
+        discussion: """
+            Delays are per direction: --base-delay plus exponential jitter with mean --jitter, \
+            unless --delay-up/--delay-down give an expression FIXED[+exp(MEAN)][+normal(STD)] \
+            in seconds, e.g. 100e-6+exp(100e-6). Offsets are the local clock minus true time, \
+            sampled once per simulated second from --warmup to --duration.
+            """
+    )
+
+    @Option(help: "Fixed one-way delay, s.") var baseDelay: Double = 100e-6
+    @Option(help: "Mean of the exponential one-way jitter, s.") var jitter: Double = 100e-6
+    @Option(help: "Upstream delay expression (overrides --base-delay/--jitter).") var delayUp: String?
+    @Option(help: "Downstream delay expression (overrides --base-delay/--jitter).") var delayDown: String?
+    @Option(help: "Extra fixed delay on the downstream path, s.") var asymmetry: Double = 0
+    @Option(help: "Std-dev of the per-second frequency random-walk step, s/s.") var wander: Double = 1e-9
+    @Option(help: "Amplitude of a sinusoidal (temperature-like) frequency error, s/s.")
+    var temperatureAmplitude: Double = 0
+    @Option(help: "Period of that sinusoid, s.") var temperaturePeriod: Double = 86_400
+    @Option(help: "Initial local-minus-true offset, s.") var initialOffset: Double = 0.01
+    @Option(help: "Initial frequency error, s/s.") var initialFrequency: Double = 0
+    @Option(help: "'default' (adaptive) or a fixed log2 poll interval.") var poll: String = "default"
+    @Option(help: "Probability that a packet is lost, each direction.") var loss: Double = 0
+    @Option(help: "Number of servers.") var sources: Int = 1
+    @Option(help: "How many of them are falsetickers.") var falsetickers: Int = 0
+    @Option(help: "A falseticker's time error, s.") var falsetickerOffset: Double = 1
+    @Option(help: "Growth of a falseticker's error, s/s.") var falsetickerDrift: Double = 0
+    @Option(help: "Simulated seconds.") var duration: Double = 100_000
+    @Option(help: "Seconds excluded from the statistics at the start.") var warmup: Double = 2000
+    @Option(help: "Seed of the first run; run i uses seed + i.") var seed: UInt64 = 1
+    @Option(help: "Number of runs to average.") var runs: Int = 1
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Write the first run's offset trace as CSV to this file.") var csv: String?
+    @Option(help: "Write the first run's offset trace as an SVG line chart to this file.") var plot: String?
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard sources >= 1 else { throw ValidationError("--sources must be at least 1") }
+        guard (0...sources).contains(falsetickers) else {
+            throw ValidationError("--falsetickers must be between 0 and --sources")
+        }
+        guard duration >= 1, duration <= 1e8, warmup >= 0, warmup < duration else {
+            throw ValidationError("need 0 <= --warmup < --duration <= 1e8")
+        }
+        guard (0...1).contains(loss) else { throw ValidationError("--loss is a probability") }
+        guard baseDelay >= 0, jitter >= 0, asymmetry >= -baseDelay else {
+            throw ValidationError("delays must be non-negative")
+        }
+        _ = try pollLimits()
+    }
+
+    private func pollLimits() throws -> ClosedRange<Int>? {
+        if poll == "default" { return nil }
+        guard let value = Int(poll), (0...17).contains(value) else {
+            throw ValidationError("--poll is 'default' or a log2 interval 0...17")
+        }
+        return value...value
+    }
+
+    private func paths() throws -> (up: DelayModel, down: DelayModel) {
+        do {
+            let up = try delayUp.map { text throws(DelayExpressionError) in try DelayModel(parsing: text) }
+                ?? DelayModel(fixed: baseDelay, exponentialMean: jitter)
+            var down = try delayDown.map { text throws(DelayExpressionError) in try DelayModel(parsing: text) }
+                ?? DelayModel(fixed: baseDelay, exponentialMean: jitter)
+            down.fixed += asymmetry
+            return (up, down)
+        } catch {
+            throw ValidationError("bad delay expression: \(error)")
+        }
+    }
+
+    func scenario() throws -> SimulationScenario {
+        let (up, down) = try paths()
+        var servers: [SimulatedServer] = []
+        for index in 0..<sources {
+            let isFalse = index >= sources - falsetickers
+            servers.append(
+                SimulatedServer(
+                    up: up, down: down, timeError: isFalse ? falsetickerOffset : 0,
+                    timeErrorDrift: isFalse ? falsetickerDrift : 0
+                ))
+        }
+        var discipline = DisciplineConfiguration()
+        if let limits = try pollLimits() { discipline.pollLimits = limits }
+        return SimulationScenario(
+            servers: servers,
+            oscillator: OscillatorModel(
+                initialFrequencyError: initialFrequency, wander: wander,
+                temperatureAmplitude: temperatureAmplitude, temperaturePeriod: temperaturePeriod
+            ),
+            initialOffset: initialOffset, loss: loss, duration: duration, warmup: warmup,
+            discipline: discipline
+        )
+    }
+
+    func run() throws {
+        var scenario = try scenario()
+        var results: [SimulationResult] = []
+        for index in 0..<runs {
+            scenario.recordTrace = index == 0 && (csv != nil || plot != nil)
+            results.append(Simulator(scenario: scenario, seed: seed &+ UInt64(index)).run())
+        }
+        if let first = results.first {
+            if let csv { try write(OffsetPlot.csv(first.trace), to: csv) }
+            if let plot {
+                let title = "pendulum simulate: offset from true time (seed \(seed))"
+                try write(OffsetPlot.svg(first.trace, title: title), to: plot)
+            }
+        }
+        let summary = SimulationSummary(results)
+        // Which runs ever let a falseticker survive selection: this should stay zero.
+        let falseIDs = Set((sources - falsetickers..<sources).map { SourceID($0) })
+        let followed = results.filter { !$0.everSelected.isDisjoint(with: falseIDs) }.count
+        print(json ? Self.json(summary, falsetickerRuns: followed) : Self.text(summary, falsetickerRuns: followed))
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        guard let file = fopen(path, "w") else { throw ValidationError("cannot open \(path) for writing") }
+        defer { fclose(file) }
+        let bytes = Array(text.utf8)
+        guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
+            throw ValidationError("cannot write \(path)")
+        }
+    }
+
+    static func json(_ summary: SimulationSummary, falsetickerRuns: Int) -> String {
+        func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+        func pair(_ key: String, _ statistic: SimulationSummary.Statistic) -> String {
+            "  \"\(key)\": \(number(statistic.mean)),\n  \"\(key)_std\": \(number(statistic.standardDeviation))"
+        }
+        return """
+            {
+            \(pair("rms_offset_seconds", summary.rmsOffset)),
+            \(pair("max_offset_seconds", summary.maxOffset)),
+            \(pair("mean_offset_seconds", summary.meanOffset)),
+            \(pair("rms_frequency_error", summary.rmsFrequencyError)),
+            \(pair("time_to_sync_seconds", summary.timeToSync)),
+            \(pair("mean_poll_interval_seconds", summary.meanPollInterval)),
+              "runs": \(summary.runs),
+              "runs_never_synchronized": \(summary.runsNeverSynchronized),
+              "runs_selecting_a_falseticker": \(falsetickerRuns)
+            }
+            """
+    }
+
+    static func text(_ summary: SimulationSummary, falsetickerRuns: Int) -> String {
+        func micro(_ statistic: SimulationSummary.Statistic) -> String {
+            "\(rounded(statistic.mean * 1e6)) ± \(rounded(statistic.standardDeviation * 1e6)) µs"
+        }
+        return """
+            runs:               \(summary.runs)
+            rms offset:         \(micro(summary.rmsOffset))
+            max offset:         \(micro(summary.maxOffset))
+            mean offset:        \(micro(summary.meanOffset))
+            rms frequency err:  \(rounded(summary.rmsFrequencyError.mean * 1e9)) ± \(rounded(summary.rmsFrequencyError.standardDeviation * 1e9)) ppb
+            falseticker chosen: in \(falsetickerRuns) of \(summary.runs) runs
+            mean poll interval: \(rounded(summary.meanPollInterval.mean)) s per server
+            time to sync:       \(rounded(summary.timeToSync.mean)) ± \(rounded(summary.timeToSync.standardDeviation)) s\
+            \(summary.runsNeverSynchronized > 0 ? " (\(summary.runsNeverSynchronized) runs never synchronised)" : "")
+            """
+    }
+
+    private static func rounded(_ value: Double) -> String {
+        guard value.isFinite else { return "n/a" }
+        return String((value * 1000).rounded() / 1000)
+    }
+}

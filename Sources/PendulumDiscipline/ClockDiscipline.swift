@@ -1,0 +1,274 @@
+import PendulumTime
+
+/// The clock-discipline core: per-source Kalman filters, poll control, source selection and
+/// combining, and the steering decisions — with no I/O, timers or clocks of its own.
+///
+/// ## How a daemon drives it
+/// ```swift
+/// var discipline = ClockDiscipline(configuration: config)
+/// let firstPoll = discipline.addSource(id, referenceID: refidOfAddress)  // poll after this
+/// // each time a poll goes out (whether or not an answer comes):
+/// discipline.pollSent(to: id)
+/// // each valid answer: T1..T4 and header fields, timestamps as the local clock read them
+/// let update = discipline.handle(Measurement(t1:t2:t3:t4:...), from: id)
+/// for action in update.actions { apply(action) }   // .step / .setFrequency / .setLeap, in order
+/// schedulePoll(id, after: update.nextPollInterval)
+/// let served = discipline.system                  // stratum, refid, root delay/dispersion, leap
+/// ```
+/// The discipline assumes every action it returns is applied at once (at the sample's local
+/// time). Frequencies are absolute corrections in s/s; steps are relative. `removeSource`
+/// forgets a source; `nextPollInterval(for:)` answers after timeouts. A PTP servo uses the same
+/// type with one source and `pollLimits` fixed to its sync interval, feeding measurements built
+/// from t1..t4 of Sync/Delay_Req exchanges.
+///
+/// Behaviour in between: before the first synchronisation nothing is steered; the first
+/// selection steps if the offset exceeds `startupStepThreshold` (unless beyond
+/// `startupPanicThreshold`), then offsets are slewed through the frequency, stepped beyond
+/// `stepThreshold` and refused beyond `panicThreshold` (`.panicThresholdExceeded`, no action).
+/// When selection fails (no majority, too few agreeing sources, all unreachable) the last
+/// frequency is kept (holdover) and `system` reports stratum 16 / leap unsynchronised. When most
+/// sources jump together (`.clockMeddlingDetected`), the local clock was moved under us: the
+/// filters follow the jump and the next selection may step back as at startup.
+/// Status: `system`, `estimate(for:at:)`, `filter(for:)` (covariance, wander), `pollLog2(for:)`.
+///
+/// Local time inside is seconds since the first timestamp seen (`epoch`), so every input
+/// timestamp must come from the clock being steered.
+public struct ClockDiscipline: Sendable {
+    struct SourceState: Sendable {
+        var filter: SourceFilter
+        var poll: PollController
+        var reach: UInt8 = 0
+        var referenceID: UInt32
+        var stratum: UInt8 = 16
+        var leap: LeapStatus = .unsynchronized
+        var rootDelay: Double = 0
+        var rootDispersion: Double = 0
+        var lastJump: (time: Double, amount: Double)?
+    }
+
+    public let configuration: DisciplineConfiguration
+    private let policy: SteeringPolicy
+    private var sources: [SourceID: SourceState] = [:]
+    private var epoch: NTPTimestamp?
+    private var frequencyCorrection: Double = 0
+    private var hasSynchronized = false
+    private var announcedLeap = LeapStatus.none
+    public private(set) var system = SystemState()
+
+    public init(configuration: DisciplineConfiguration = DisciplineConfiguration()) {
+        self.configuration = configuration
+        policy = SteeringPolicy(configuration: configuration)
+    }
+
+    public var sourceIDs: [SourceID] { sources.keys.sorted() }
+
+    /// Registers a source. `referenceID` is what this host advertises as its refid while the
+    /// source is the primary (IPv4 address, or the MD5 prefix of an IPv6 address).
+    @discardableResult
+    public mutating func addSource(_ id: SourceID, referenceID: UInt32 = 0) -> NTPDuration {
+        var poll = PollController(
+            limits: configuration.pollLimits, burstCount: configuration.burstCount,
+            burstIntervalLog2: configuration.burstIntervalLog2, balance: configuration.pollBalance
+        )
+        poll.restart()
+        sources[id] = SourceState(
+            filter: SourceFilter(configuration: configuration.filter), poll: poll, referenceID: referenceID
+        )
+        return Self.interval(log2: poll.nextIntervalLog2)
+    }
+
+    public mutating func removeSource(_ id: SourceID) {
+        sources[id] = nil
+    }
+
+    /// A poll went out; an answer (if any) will come through `handle`. Unanswered polls age
+    /// the source's reachability and eventually drop it from selection.
+    public mutating func pollSent(to id: SourceID) {
+        guard var state = sources[id] else { return }
+        state.reach <<= 1
+        state.poll.pollSent()
+        if state.reach == 0 && state.filter.isStarted {
+            state.poll.decrease()
+        }
+        sources[id] = state
+    }
+
+    public func nextPollInterval(for id: SourceID) -> NTPDuration {
+        guard let state = sources[id] else { return .zero }
+        return Self.interval(log2: state.poll.nextIntervalLog2)
+    }
+
+    /// The filter's current estimate for a source: offset (server − local, s) and std-dev.
+    public func estimate(for id: SourceID, at localTime: NTPTimestamp) -> (offset: Double, uncertainty: Double)? {
+        guard let state = sources[id], state.filter.isStarted, let epoch else { return nil }
+        let prediction = state.filter.predicted(at: (localTime - epoch).seconds)
+        return (prediction.offset, prediction.variance.squareRoot())
+    }
+
+    /// A source's filter, for status reporting (offset, frequency, covariance, wander).
+    public func filter(for id: SourceID) -> SourceFilter? { sources[id]?.filter }
+
+    /// A source's current log2 poll interval.
+    public func pollLog2(for id: SourceID) -> Int? { sources[id]?.poll.current }
+
+    /// Feeds one measurement and returns what to do.
+    public mutating func handle(_ measurement: Measurement, from id: SourceID) -> DisciplineUpdate {
+        var update = DisciplineUpdate()
+        guard var state = sources[id] else { return update }
+        if epoch == nil { epoch = measurement.localTime }
+        let now = (measurement.localTime - (epoch ?? measurement.localTime)).seconds
+        state.reach |= 1
+        state.stratum = measurement.stratum
+        state.leap = measurement.leap
+        state.rootDelay = measurement.rootDelay.seconds
+        state.rootDispersion = measurement.rootDispersion.seconds
+        let delay = max(0, measurement.delay.seconds)
+        var meddling: Double?
+        switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: now) {
+        case .accepted:
+            let interval = Double(1 << UInt(max(0, state.poll.current)))
+            let predicted = state.filter.predicted(at: now + interval).variance.squareRoot()
+            let target = max(
+                configuration.pollBalance * state.filter.delays.minimumSeen / 2, configuration.minimumPollTarget)
+            state.poll.update(predictedError: predicted, target: target)
+        case .rejectedDelay:
+            update.events.append(.sampleRejectedForDelay(id))
+        case .rejectedOutlier:
+            update.events.append(.sampleRejectedAsOutlier(id))
+        case .jumped(let amount):
+            update.events.append(.sourceJumped(id, amount))
+            state.poll.restart()
+            state.lastJump = (now, amount)
+            meddling = amount
+        }
+        sources[id] = state
+        if let amount = meddling, clockWasMoved(by: amount, at: now, reportedBy: id) {
+            update.events.append(.clockMeddlingDetected(amount))
+            // The other sources have not seen the jump yet: move their estimates with it.
+            for other in sources.keys where other != id {
+                guard let jump = sources[other]?.lastJump, abs(jump.time - now) < recentWindow,
+                    abs(jump.amount - amount) <= jumpTolerance(amount)
+                else {
+                    sources[other]?.filter.clockStepped(by: -amount)
+                    continue
+                }
+            }
+            for key in sources.keys { sources[key]?.lastJump = nil }
+            hasSynchronized = false
+        }
+        steer(now: now, into: &update)
+        update.nextPollInterval = nextPollInterval(for: id)
+        return update
+    }
+
+    private var recentWindow: Double { 4 * Double(1 << UInt(max(0, configuration.pollLimits.upperBound))) }
+
+    private func jumpTolerance(_ amount: Double) -> Double { max(abs(amount) / 4, 1e-3) }
+
+    /// A jump is the local clock's when more than half of the started sources saw it.
+    private func clockWasMoved(by amount: Double, at now: Double, reportedBy id: SourceID) -> Bool {
+        var started = 0
+        var agreeing = 0
+        for state in sources.values where state.filter.isStarted || state.lastJump != nil {
+            started += 1
+            if let jump = state.lastJump, abs(jump.time - now) < recentWindow,
+                abs(jump.amount - amount) <= jumpTolerance(amount)
+            {
+                agreeing += 1
+            }
+        }
+        return 2 * agreeing > started
+    }
+
+    private func candidates(at now: Double) -> [SourceCandidate] {
+        var result: [SourceCandidate] = []
+        result.reserveCapacity(sources.count)
+        for (id, state) in sources {
+            let filter = state.filter
+            guard state.reach != 0, filter.sampleCount >= configuration.minimumSamples else { continue }
+            let age = now - filter.time
+            let pollSeconds = Double(1 << UInt(max(0, state.poll.current)))
+            guard age <= configuration.stalePollCount * pollSeconds else { continue }
+            guard state.leap != .unsynchronized, state.stratum > 0, state.stratum < 16 else { continue }
+            let prediction = filter.predicted(at: now)
+            let bound = 3 * prediction.variance.squareRoot() + filter.delays.minimumSeen / 2
+                + state.rootDelay / 2 + state.rootDispersion + configuration.selectionMargin
+            result.append(
+                SourceCandidate(
+                    id: id, offset: prediction.offset, variance: prediction.variance,
+                    frequency: prediction.frequency, bound: bound, stratum: state.stratum, leap: state.leap,
+                    rootDelay: state.rootDelay, rootDispersion: state.rootDispersion, delay: filter.lastDelay
+                ))
+        }
+        result.sort { $0.id < $1.id }
+        return result
+    }
+
+    private mutating func steer(now: Double, into update: inout DisciplineUpdate) {
+        let all = candidates(at: now)
+        guard let selection = SourceSelection.select(all, minimumAgreeing: configuration.minimumAgreeingSources)
+        else {
+            if system.synchronized {
+                system.synchronized = false
+                system.leap = .unsynchronized
+                system.stratum = 16
+                update.events.append(.lostSynchronization)
+            }
+            return
+        }
+        if !selection.falsetickers.isEmpty {
+            update.events.append(.falsetickers(selection.falsetickers))
+        }
+        var offset = selection.offset
+        switch policy.decide(offset: offset, startup: !hasSynchronized) {
+        case .refuse:
+            update.events.append(.panicThresholdExceeded(offset))
+            return
+        case .step(let amount):
+            update.actions.append(.step(NTPDuration(approximateSeconds: amount)))
+            for key in sources.keys { sources[key]?.filter.clockStepped(by: amount) }
+            offset = 0
+        case .slew:
+            break
+        }
+        // Remove the frequency error now and the offset over the slew time.
+        let primaryPoll = Double(1 << UInt(max(0, sources[selection.primary]?.poll.current ?? 0)))
+        let slewTime = max(configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
+        var wanted = frequencyCorrection + selection.frequency + offset / slewTime
+        let limit = configuration.maximumFrequency
+        if abs(wanted) > limit {
+            update.events.append(.frequencyLimited(wanted))
+            wanted = wanted > 0 ? limit : -limit
+        }
+        let change = wanted - frequencyCorrection
+        frequencyCorrection = wanted
+        for key in sources.keys { sources[key]?.filter.frequencyChanged(by: change, at: now) }
+        update.actions.append(.setFrequency(wanted))
+        if selection.leap != announcedLeap {
+            announcedLeap = selection.leap
+            update.actions.append(.setLeap(selection.leap))
+        }
+        if !system.synchronized { update.events.append(.synchronized) }
+        hasSynchronized = true
+        describeSystem(selection: selection, offset: offset)
+    }
+
+    private mutating func describeSystem(selection: SelectionResult, offset: Double) {
+        guard let primary = sources[selection.primary] else { return }
+        system.synchronized = true
+        system.stratum = min(16, primary.stratum &+ 1)
+        system.referenceID = primary.referenceID
+        system.leap = selection.leap
+        system.rootDelay = primary.rootDelay + primary.filter.lastDelay
+        system.rootDispersion = primary.rootDispersion + selection.variance.squareRoot() + abs(offset)
+        system.offset = selection.offset
+        system.uncertainty = selection.variance.squareRoot()
+        system.frequencyCorrection = frequencyCorrection
+        system.survivors = selection.survivors
+        system.primary = selection.primary
+    }
+
+    static func interval(log2: Int) -> NTPDuration {
+        .seconds(Int64(1) << Int64(max(0, min(log2, 17))))
+    }
+}

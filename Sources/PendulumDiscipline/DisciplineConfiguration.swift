@@ -1,0 +1,39 @@
+/// Everything a daemon may configure about clock discipline. Defaults suit an NTP client of a
+/// few internet or LAN servers.
+public struct DisciplineConfiguration: Sendable, Hashable {
+    /// log2 seconds. The default 4...10 (16 s to 17 min) is what public servers tolerate.
+    public var pollLimits: ClosedRange<Int> = 4...10
+    /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s.
+    public var burstCount = 4
+    public var burstIntervalLog2 = 1
+    /// Adaptive polling aims for a statistical error of this fraction of half the minimum
+    /// delay (see `PollController`), but never below `minimumPollTarget` seconds.
+    public var pollBalance: Double = 0.1
+    public var minimumPollTarget: Double = 1e-6
+    /// Sources that must agree (after falseticker rejection) before the clock is steered. One
+    /// means a single server, or two that agree, are enough.
+    public var minimumAgreeingSources = 1
+    /// Samples a source must have before it counts.
+    public var minimumSamples = 3
+    /// At startup (first synchronisation) offsets beyond this are stepped; nil: never.
+    public var startupStepThreshold: Double? = 0.001
+    /// After startup, offsets beyond this are stepped; nil: always slew.
+    public var stepThreshold: Double? = 0.128
+    /// Offsets beyond this are refused (reported, not applied) after startup; nil: no limit.
+    public var panicThreshold: Double? = 1000
+    /// The same at startup; nil: accept any offset for the first synchronisation.
+    public var startupPanicThreshold: Double? = nil
+    /// Largest frequency correction ever applied, s/s (500 ppm, the kernel's own limit).
+    public var maximumFrequency: Double = 500e-6
+    /// An offset is slewed away over max(this, slewPollFactor × poll interval) seconds.
+    public var minimumSlewTime: Double = 16
+    public var slewPollFactor: Double = 8
+    /// Extra uncertainty assumed for a source beyond its filter's (s): the half-width floor of
+    /// its interval in selection.
+    public var selectionMargin: Double = 1e-5
+    /// A source silent for this many of its poll intervals stops counting.
+    public var stalePollCount: Double = 8
+    public var filter = SourceFilter.Configuration()
+
+    public init() {}
+}

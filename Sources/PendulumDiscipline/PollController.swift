@@ -1,0 +1,74 @@
+/// Chooses a source's poll interval (log2 seconds) within configured limits.
+///
+/// Faster polling always sharpens the estimate (more samples to average, less wander between
+/// them), so the question is when it stops being worth the traffic. The answer used here: when
+/// the statistical error is already well below what no measurement can reveal — the path's
+/// possible asymmetry, half its minimum delay — further samples buy nothing real. The interval
+/// grows while the error predicted at the next poll is under half that target and shrinks when
+/// it exceeds it, one step at a time with hysteresis. A fresh source starts with a burst of quick polls so the clock is set in seconds.
+public struct PollController: Sendable, Hashable {
+    public var limits: ClosedRange<Int>
+    /// Polls made at `burstInterval` when a source starts (iburst).
+    public var burstCount: Int
+    public var burstIntervalLog2: Int
+    /// Target accuracy as a fraction of half the minimum delay.
+    public var balance: Double
+    public private(set) var current: Int
+    private var burstRemaining: Int
+    private var vote = 0
+
+    public init(limits: ClosedRange<Int>, burstCount: Int = 4, burstIntervalLog2: Int = 1, balance: Double = 1) {
+        self.limits = limits
+        self.burstCount = burstCount
+        self.burstIntervalLog2 = burstIntervalLog2
+        self.balance = balance
+        current = limits.lowerBound
+        burstRemaining = burstCount
+    }
+
+    /// The log2 interval to wait before the next poll.
+    public var nextIntervalLog2: Int {
+        burstRemaining > 0 ? min(burstIntervalLog2, current) : current
+    }
+
+    /// Start over (new source, or its filter restarted).
+    public mutating func restart() {
+        current = limits.lowerBound
+        burstRemaining = burstCount
+        vote = 0
+    }
+
+    /// One poll was sent (or timed out): the burst advances.
+    mutating func pollSent() {
+        if burstRemaining > 0 { burstRemaining -= 1 }
+    }
+
+    /// After an accepted sample. `predictedError` is the filter's offset std-dev extrapolated
+    /// to the next poll at the current interval; `target` is the accuracy worth having.
+    mutating func update(predictedError: Double, target: Double) {
+        guard limits.lowerBound < limits.upperBound else {
+            current = limits.lowerBound
+            return
+        }
+        if predictedError < target / 2 {
+            vote += 1
+        } else if predictedError > target {
+            vote -= 2
+        } else {
+            vote = vote > 0 ? vote - 1 : (vote < 0 ? vote + 1 : 0)
+        }
+        if vote >= 8 {
+            current = min(current + 1, limits.upperBound)
+            vote = 0
+        } else if vote <= -4 {
+            current = max(current - 1, limits.lowerBound)
+            vote = 0
+        }
+    }
+
+    /// Something went wrong (outliers, unreachable): poll faster to find out sooner.
+    mutating func decrease() {
+        current = max(current - 1, limits.lowerBound)
+        vote = 0
+    }
+}
