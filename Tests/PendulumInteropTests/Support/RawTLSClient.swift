@@ -29,12 +29,15 @@ struct RawTLSClient {
         configuration.additionalTrustRoots = [.file(caFile)]
         let context = try NIOSSLContext(configuration: configuration)
         let received = NIOLockedValueBox<[UInt8]>([])
+        // Taken on the event loop when the connection ends: the test task itself may resume much
+        // later when the test runner's threads are busy.
+        let closedAt = NIOLockedValueBox<Date?>(nil)
         let start = Date()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
-                    try channel.pipeline.syncOperations.addHandler(Collector(received: received))
+                    try channel.pipeline.syncOperations.addHandler(Collector(received: received, closedAt: closedAt))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -49,13 +52,22 @@ struct RawTLSClient {
             return first
         }
         if !closed { try? await channel.close() }
-        return Outcome(received: received.withLockedValue { $0 }, closedByServer: closed, seconds: Date().timeIntervalSince(start))
+        let end = closedAt.withLockedValue { $0 } ?? Date()
+        return Outcome(received: received.withLockedValue { $0 }, closedByServer: closed, seconds: end.timeIntervalSince(start))
     }
 
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let received: NIOLockedValueBox<[UInt8]>
-        init(received: NIOLockedValueBox<[UInt8]>) { self.received = received }
+        let closedAt: NIOLockedValueBox<Date?>
+        init(received: NIOLockedValueBox<[UInt8]>, closedAt: NIOLockedValueBox<Date?>) {
+            self.received = received
+            self.closedAt = closedAt
+        }
+        func channelInactive(context: ChannelHandlerContext) {
+            closedAt.withLockedValue { $0 = Date() }
+            context.fireChannelInactive()
+        }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var buffer = unwrapInboundIn(data)
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
