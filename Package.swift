@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "pendulum", targets: ["pendulum"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
+        .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,8 @@ let package = Package(
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
+        .target(name: "PendulumPTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
@@ -35,5 +38,6 @@ let package = Package(
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
     ]
 )
