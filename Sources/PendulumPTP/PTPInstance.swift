@@ -224,7 +224,8 @@ public struct PTPInstance: Sendable {
         let inputs = operational.map { index in
             StateDecision.PortInput(portIdentity: ports[index].identity, state: ports[index].state,
                                     qualifiedRecords: ports[index].foreignMasters.qualified(at: now),
-                                    masterOnly: ports[index].dataset.masterOnly)
+                                    masterOnly: ports[index].dataset.masterOnly,
+                                    announceReceiptTimedOut: index == timedOutPort)
         }
         let recommendations = StateDecision.decide(defaults: defaults, ports: inputs)
         var actions: [PTPAction] = []
@@ -249,12 +250,7 @@ public struct PTPInstance: Sendable {
         if parent != previousParent { actions.append(.parentChanged(parent, timeProperties)) }
 
         for (position, index) in operational.enumerated() {
-            var recommendation = recommendations[position]
-            if index == timedOutPort, case .listening = recommendation {
-                // ANNOUNCE_RECEIPT_TIMEOUT_EXPIRES in LISTENING: nobody better is out there.
-                recommendation = .master(.m2)
-            }
-            actions += apply(recommendation, portIndex: index, parentChanged: parent.parentPortIdentity != previousParent.parentPortIdentity)
+            actions += apply(recommendations[position], portIndex: index, parentChanged: parent.parentPortIdentity != previousParent.parentPortIdentity)
         }
         return actions
     }

@@ -19,12 +19,16 @@ public enum StateDecision {
         public var state: PortState
         public var qualifiedRecords: [ForeignMasterTable.Record]
         public var masterOnly: Bool
+        /// The port's announce receipt timer just expired: it stops waiting in LISTENING.
+        public var announceReceiptTimedOut: Bool
 
-        public init(portIdentity: PortIdentity, state: PortState, qualifiedRecords: [ForeignMasterTable.Record], masterOnly: Bool = false) {
+        public init(portIdentity: PortIdentity, state: PortState, qualifiedRecords: [ForeignMasterTable.Record],
+                    masterOnly: Bool = false, announceReceiptTimedOut: Bool = false) {
             self.portIdentity = portIdentity
             self.state = state
             self.qualifiedRecords = qualifiedRecords
             self.masterOnly = masterOnly
+            self.announceReceiptTimedOut = announceReceiptTimedOut
         }
     }
 
@@ -58,7 +62,7 @@ public enum StateDecision {
             let port = ports[index]
             if port.masterOnly { return .master(.m2) }
             let portBest = erbest[index]
-            if portBest == nil && port.state == .listening { return .listening }
+            if portBest == nil && port.state == .listening && !port.announceReceiptTimedOut { return .listening }
             if defaults.clockQuality.clockClass <= 127 {
                 guard let portBest else { return .master(.m1) }
                 return DatasetComparison.compare(d0, portBest.1).aIsBetter ? .master(.m1) : .passive(.p1)

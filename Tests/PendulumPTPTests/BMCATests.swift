@@ -136,6 +136,17 @@ private func header(from sender: PortIdentity, sequence: UInt16 = 0) -> PTPHeade
         #expect(result == [.listening])
     }
 
+    @Test func listeningPortThatTimedOutDecidesM2OrM3() {
+        let alone = StateDecision.decide(defaults: ours, ports: [
+            .init(portIdentity: port(0x50, 1), state: .listening, qualifiedRecords: [], announceReceiptTimedOut: true)])
+        #expect(alone == [.master(.m2)])
+        let better = qualifiedRecord(gm: 0x10, p1: 100, sender: port(0x10, 1))
+        let behindBetter = StateDecision.decide(defaults: ours, ports: [
+            .init(portIdentity: port(0x50, 1), state: .slave, qualifiedRecords: [better]),
+            .init(portIdentity: port(0x50, 2), state: .listening, qualifiedRecords: [], announceReceiptTimedOut: true)])
+        #expect(behindBetter == [.slave(better), .master(.m3)])
+    }
+
     @Test func m2WhenWeAreBetterThanEverything() {
         let worse = qualifiedRecord(gm: 0x60, p1: 200, sender: port(0x60, 1))
         let result = StateDecision.decide(defaults: ours, ports: [

@@ -6,13 +6,14 @@ private let masterIdentity = ClockIdentity(rawValue: 0x0000_00FF_FE00_0001)
 private let slaveIdentity = ClockIdentity(rawValue: 0x0000_00FF_FE00_0002)
 
 private func instance(_ identity: ClockIdentity, priority1: UInt8 = 128, clockClass: UInt8 = 248, slaveOnly: Bool = false,
-                      mechanism: DelayMechanism = .e2e, ports: [UInt16] = [1], domain: UInt8 = 0,
+                      mechanism: DelayMechanism = .e2e, ports: [UInt16] = [1], domain: UInt8 = 0, announceReceiptTimeout: UInt8 = 3,
                       intervals: PTPLogIntervals = PTPLogIntervals(logAnnounceInterval: 0, logSyncInterval: -1,
                                                                    logMinDelayReqInterval: -1, logMinPdelayReqInterval: -1)) -> PTPInstance {
     PTPInstance(defaults: DefaultDataset(clockIdentity: identity, clockQuality: ClockQuality(clockClass: clockClass),
                                          priority1: priority1, domainNumber: domain, slaveOnly: slaveOnly),
                 localTimeProperties: TimePropertiesDataset(currentUtcOffset: 37, currentUtcOffsetValid: true, ptpTimescale: true),
-                ports: ports.map { PTPPortConfiguration(portNumber: $0, intervals: intervals, delayMechanism: mechanism) })
+                ports: ports.map { PTPPortConfiguration(portNumber: $0, intervals: intervals, announceReceiptTimeout: announceReceiptTimeout,
+                                                       delayMechanism: mechanism) })
 }
 
 @Suite struct PTPPortSimulationTests {
@@ -152,7 +153,7 @@ private func instance(_ identity: ClockIdentity, priority1: UInt8 = 128, clockCl
     @Test func boundaryClockRelaysTheGrandmaster() throws {
         let boundaryIdentity = ClockIdentity(rawValue: 0x0000_00FF_FE00_00B0)
         var simulation = PTPNetworkSimulation(
-            nodes: [instance(masterIdentity, clockClass: 6), instance(boundaryIdentity, ports: [1, 2]),
+            nodes: [instance(masterIdentity, clockClass: 6), instance(boundaryIdentity, ports: [1, 2], announceReceiptTimeout: 10),
                     instance(slaveIdentity, slaveOnly: true)],
             clockOffsets: [0, 1_000_000, -4_000_000])
         let boundaryUp = PTPNetworkSimulation.Endpoint(node: 1, port: 1)
@@ -161,9 +162,13 @@ private func instance(_ identity: ClockIdentity, priority1: UInt8 = 128, clockCl
         simulation.connect(master, boundaryUp, aToB: 10_000, bToA: 10_000)
         simulation.connect(boundaryDown, leaf, aToB: 5_000, bToA: 5_000)
         simulation.start()
-        simulation.run(untilSeconds: 15)
+        simulation.run(untilSeconds: 25)
         #expect(simulation.nodes[1].port(1)?.state == .slave)
         #expect(simulation.nodes[1].port(2)?.state == .master)
+        // Port 2 hears nobody; when it stops listening (after 10 s) the grandmaster is already
+        // behind port 1, so it qualifies first (M3) for (stepsRemoved + 1) announce intervals.
+        let downstreamStates = try #require(simulation.stateChanges[1]).filter { $0.0 == 2 }.map(\.1)
+        #expect(downstreamStates == [.listening, .preMaster, .master])
         #expect(simulation.nodes[2].port(1)?.state == .slave)
         #expect(simulation.nodes[2].parent.grandmasterIdentity == masterIdentity)
         #expect(simulation.nodes[2].parent.parentPortIdentity == PortIdentity(clockIdentity: boundaryIdentity, portNumber: 2))
