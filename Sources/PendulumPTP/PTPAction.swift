@@ -49,6 +49,12 @@ public struct PTPMeasurement: Sendable, Hashable {
     public var port: UInt16
     /// Local clock − master clock, with the current mean path delay removed (§11.2).
     public var offsetFromMaster: PTPTimeInterval
+    /// The same offset in whole nanoseconds over a range of ±292 years, for a clock so far off
+    /// that `offsetFromMaster` (±39 h) saturates: a servo steps by this one.
+    public var offsetFromMasterNanoseconds: Int64
+    /// True when master and local clock are more than ±39 h apart, so `offsetFromMaster` and
+    /// the path delay saturated: step by `offsetFromMasterNanoseconds`, distrust the delay.
+    public var exceedsIntervalRange: Bool
     /// The delay estimate that was subtracted: meanPathDelay (E2E) or meanLinkDelay (P2P).
     public var meanPathDelay: PTPTimeInterval
     /// Sync ingress time on the local clock (t2) and the master's corrected origin time (t1).

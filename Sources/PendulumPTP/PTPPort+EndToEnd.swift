@@ -48,7 +48,14 @@ extension PTPPort {
                                  masterToSlave: masterToSlave)
         let delay: PTPTimeInterval? = dataset.delayMechanism == .p2p ? meanLinkDelay : meanPathDelay
         guard let delay else { return [] }
-        let measurement = PTPMeasurement(port: number, offsetFromMaster: masterToSlave - delay, meanPathDelay: delay,
+        // A saturated delay says nothing; the wide offset then leaves the delay out (it is tiny
+        // next to an offset of days).
+        let corrections = pending.correction + originCorrection + (delay.isSaturated ? .zero : delay)
+        let wideOffset = pending.ingress.nanoseconds(since: origin).subtractingSaturating(corrections.roundedNanoseconds)
+        let measurement = PTPMeasurement(port: number, offsetFromMaster: masterToSlave - delay,
+                                         offsetFromMasterNanoseconds: wideOffset,
+                                         exceedsIntervalRange: masterToSlave.isSaturated || delay.isSaturated,
+                                         meanPathDelay: delay,
                                          ingressTimestamp: pending.ingress, originTimestamp: origin + originCorrection,
                                          syncSequenceId: pending.sequenceId, instant: now)
         return [.offsetMeasured(measurement)]
@@ -91,7 +98,9 @@ extension PTPPort {
               let t4Correction = pending.correctedReceipt, let sync = lastSync else { return [] }
         pendingDelayRequest = nil
         let slaveToMaster = (t4 - t3) + t4Correction
-        let delay = (sync.masterToSlave + slaveToMaster).halved
+        // Saturated legs (clocks more than ±39 h apart) would cancel into a meaningless delay.
+        let delay = sync.masterToSlave.isSaturated || slaveToMaster.isSaturated
+            ? PTPTimeInterval.max : (sync.masterToSlave + slaveToMaster).halved
         meanPathDelay = delay
         return [.pathDelayMeasured(port: number, meanPathDelay: delay)]
     }

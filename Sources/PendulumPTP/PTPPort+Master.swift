@@ -20,8 +20,8 @@ extension PTPPort {
         guard state == .master else { return [] }
         let sequenceId = SequenceCounters.take(&nextSequence.sync)
         // Two-step: the origin timestamp may be zero; the precise one follows in Follow_Up.
-        let sync = message(.sync(originTimestamp: .zero), sequenceId: sequenceId, context: context,
-                           flags: context.timeProperties.flags.union(.twoStep))
+        // The time-property flags belong to Announce only (Table 37).
+        let sync = message(.sync(originTimestamp: .zero), sequenceId: sequenceId, context: context, flags: .twoStep)
         syncAwaitingTimestamp = sequenceId
         return [.send(PTPOutgoingMessage(port: number, message: sync)),
                 .armTimer(port: number, timer: .syncTransmit, after: logIntervalDuration(intervals.logSyncInterval))]
@@ -31,8 +31,7 @@ extension PTPPort {
     mutating func syncTransmitted(sequenceId: UInt16, egress: PTPTimestamp, context: PTPInstanceContext) -> [PTPAction] {
         guard state == .master, syncAwaitingTimestamp == sequenceId else { return [] }
         syncAwaitingTimestamp = nil
-        let followUp = message(.followUp(preciseOriginTimestamp: egress), sequenceId: sequenceId, context: context,
-                               flags: context.timeProperties.flags)
+        let followUp = message(.followUp(preciseOriginTimestamp: egress), sequenceId: sequenceId, context: context)
         return [.send(PTPOutgoingMessage(port: number, message: followUp))]
     }
 

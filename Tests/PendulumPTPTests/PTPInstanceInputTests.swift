@@ -218,3 +218,24 @@ extension PTPMessage {
         return copy.serialized()
     }
 }
+
+@Suite struct PTPWideOffsetTests {
+    @Test func aClockYearsOffStillGetsAUsableOffset() throws {
+        var instance = PTPInstanceInputTests.slave()
+        PTPInstanceInputTests.selectMaster(&instance)
+        let master = PTPInstanceInputTests.base
+        let local = PTPTimestamp(seconds: 100, nanoseconds: 0)  // a clock that booted at 1970
+        _ = instance.receive(PTPInstanceInputTests.fromMaster(.sync(originTimestamp: master), sequenceId: 1).serialized(),
+                             onPort: 1, ingress: local, at: .zero)
+        _ = PTPInstanceInputTests.exchangeDelay(&instance, t3: local.adding(nanoseconds: 10), t4: master.adding(nanoseconds: 10))
+        let actions = instance.receive(PTPInstanceInputTests.fromMaster(.sync(originTimestamp: master), sequenceId: 2).serialized(),
+                                       onPort: 1, ingress: local, at: .zero)
+        let measurement = try #require(PTPInstanceInputTests.measurements(actions).first)
+        #expect(measurement.exceedsIntervalRange)
+        #expect(measurement.meanPathDelay == .max)
+        // Without a usable delay the wide offset is t2 − t1: right to the path delay, which is
+        // what the first step needs; the exact figures take over after it.
+        #expect(measurement.offsetFromMasterNanoseconds == local.nanoseconds(since: master))
+        #expect(measurement.offsetFromMasterNanoseconds < -55 * 365 * 86_400 * 1_000_000_000)
+    }
+}
