@@ -17,6 +17,8 @@ public enum PTPAction: Sendable, Hashable {
     case peerDelayMeasured(port: UInt16, meanLinkDelay: PTPTimeInterval)
     /// The instance now follows a different parent (or itself): a servo should restart.
     case parentChanged(ParentDataset, TimePropertiesDataset)
+    /// The grandmaster's timescale, UTC offset or leap flags changed (without a new parent).
+    case timePropertiesChanged(TimePropertiesDataset)
 }
 
 /// A message to transmit, with its encoding and where it goes.

@@ -233,6 +233,7 @@ public struct PTPInstance: Sendable {
         // Dataset updates first: every port then acts on the new parent (§9.3.5, Table 30–33).
         let slaveRecord = recommendations.lazy.compactMap { if case .slave(let record) = $0 { record } else { nil } }.first
         let previousParent = parent
+        let previousTimeProperties = timeProperties
         if let record = slaveRecord {
             let announce = record.latest
             current.stepsRemoved = announce.stepsRemoved &+ 1
@@ -247,7 +248,11 @@ public struct PTPInstance: Sendable {
             parent = ParentDataset(ownClock: defaults)
             timeProperties = localTimeProperties
         }
-        if parent != previousParent { actions.append(.parentChanged(parent, timeProperties)) }
+        if parent != previousParent {
+            actions.append(.parentChanged(parent, timeProperties))
+        } else if timeProperties != previousTimeProperties {
+            actions.append(.timePropertiesChanged(timeProperties))
+        }
 
         for (position, index) in operational.enumerated() {
             actions += apply(recommendations[position], portIndex: index, parentChanged: parent.parentPortIdentity != previousParent.parentPortIdentity)

@@ -198,6 +198,18 @@ import PendulumTime
         #expect(fu.message.header.logMessageInterval == 0x7F)
     }
 
+    @Test func leapAnnouncedByTheGrandmasterIsReported() {
+        var instance = Self.slave()
+        Self.selectMaster(&instance)
+        #expect(instance.timeProperties.currentUtcOffset == 37 && !instance.timeProperties.leap61)
+        let leap = Self.fromMaster(.announce(Self.announce), sequenceId: 2, flags: [.leap61, .currentUtcOffsetValid, .ptpTimescale])
+        let actions = instance.receive(leap.serialized(), onPort: 1, ingress: nil, at: PTPInstant(nanoseconds: 2_000_000_000))
+        #expect(instance.timeProperties.leap61 && instance.timeProperties.currentUtcOffsetValid)
+        #expect(actions.contains(.timePropertiesChanged(instance.timeProperties)))
+        // UTC for a CLOCK_REALTIME slave: TAI − currentUtcOffset.
+        #expect(Self.base.utc(currentUtcOffset: instance.timeProperties.currentUtcOffset).seconds == 1_764_000_000)
+    }
+
     @Test func faultStopsThePortAndClearingRestartsIt() {
         var instance = Self.slave()
         Self.selectMaster(&instance)

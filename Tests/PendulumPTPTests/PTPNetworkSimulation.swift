@@ -131,7 +131,7 @@ struct PTPNetworkSimulation {
                 pathDelays[node, default: []].append(delay)
             case .peerDelayMeasured(_, let delay):
                 peerDelays[node, default: []].append(delay)
-            case .parentChanged:
+            case .parentChanged, .timePropertiesChanged:
                 break
             }
         }
