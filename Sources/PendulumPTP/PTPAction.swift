@@ -11,8 +11,10 @@ public enum PTPAction: Sendable, Hashable {
     case stateChanged(port: UInt16, from: PortState, to: PortState)
     /// A new offset-from-master sample for the servo.
     case offsetMeasured(PTPMeasurement)
-    /// A new mean path delay from an E2E exchange (before any filtering).
-    case pathDelayMeasured(port: UInt16, meanPathDelay: PTPTimeInterval)
+    /// A new mean path delay from an E2E exchange (before any filtering), with the two legs it
+    /// averages: (t2 − t1) less Sync/Follow_Up corrections and (t4 − t3) less Delay_Resp's.
+    case pathDelayMeasured(port: UInt16, meanPathDelay: PTPTimeInterval, masterToSlave: PTPTimeInterval,
+                           slaveToMaster: PTPTimeInterval)
     /// A new mean link delay from a P2P exchange (before any filtering).
     case peerDelayMeasured(port: UInt16, meanLinkDelay: PTPTimeInterval)
     /// The instance now follows a different parent (or itself): a servo should restart.
@@ -57,6 +59,9 @@ public struct PTPMeasurement: Sendable, Hashable {
     /// True when master and local clock are more than ±39 h apart, so `offsetFromMaster` and
     /// the path delay saturated: step by `offsetFromMasterNanoseconds`, distrust the delay.
     public var exceedsIntervalRange: Bool
+    /// (t2 − Sync.correction) − (t1 + Follow_Up.correction): offset plus delay, before the
+    /// delay is removed; a filter that estimates the delay itself starts from this.
+    public var masterToSlave: PTPTimeInterval
     /// The delay estimate that was subtracted: meanPathDelay (E2E) or meanLinkDelay (P2P).
     public var meanPathDelay: PTPTimeInterval
     /// Sync ingress time on the local clock (t2) and the master's corrected origin time (t1).

@@ -55,6 +55,7 @@ extension PTPPort {
         let measurement = PTPMeasurement(port: number, offsetFromMaster: masterToSlave - delay,
                                          offsetFromMasterNanoseconds: wideOffset,
                                          exceedsIntervalRange: masterToSlave.isSaturated || delay.isSaturated,
+                                         masterToSlave: masterToSlave,
                                          meanPathDelay: delay,
                                          ingressTimestamp: pending.ingress, originTimestamp: origin + originCorrection,
                                          syncSequenceId: pending.sequenceId, instant: now)
@@ -102,6 +103,7 @@ extension PTPPort {
         let delay = sync.masterToSlave.isSaturated || slaveToMaster.isSaturated
             ? PTPTimeInterval.max : (sync.masterToSlave + slaveToMaster).halved
         meanPathDelay = delay
-        return [.pathDelayMeasured(port: number, meanPathDelay: delay)]
+        return [.pathDelayMeasured(port: number, meanPathDelay: delay, masterToSlave: sync.masterToSlave,
+                                   slaveToMaster: slaveToMaster)]
     }
 }

@@ -115,13 +115,17 @@ import PendulumTime
                                               t4: Self.base.adding(nanoseconds: 11_001),
                                               correction: PTPTimeInterval(scaledNanoseconds: 0x1_4000))
         // ((1500 − 0.5) + (501 − 1.25)) / 2 = 999.625 ns.
-        #expect(delayActions.contains(.pathDelayMeasured(port: 1, meanPathDelay: PTPTimeInterval(scaledNanoseconds: 999 * 65_536 + 0xA000))))
+        #expect(delayActions == [.pathDelayMeasured(port: 1, meanPathDelay: PTPTimeInterval(scaledNanoseconds: 999 * 65_536 + 0xA000),
+                                                    masterToSlave: PTPTimeInterval(scaledNanoseconds: 1_499 * 65_536 + 0x8000),
+                                                    slaveToMaster: PTPTimeInterval(scaledNanoseconds: 499 * 65_536 + 0xC000))])
         let next = Self.fromMaster(.sync(originTimestamp: Self.base.adding(nanoseconds: 1_000_000_000)), sequenceId: 2,
                                    correction: halfNanosecond)
         let actions = instance.receive(next.serialized(), onPort: 1, ingress: Self.base.adding(nanoseconds: 1_000_001_500), at: .zero)
         let measurement = try #require(Self.measurements(actions).first)
         // 1499.5 − 999.625 = 499.875 ns.
         #expect(measurement.offsetFromMaster == PTPTimeInterval(scaledNanoseconds: 499 * 65_536 + 0xE000))
+        #expect(measurement.masterToSlave == PTPTimeInterval(scaledNanoseconds: 1_499 * 65_536 + 0x8000))
+        #expect(measurement.offsetFromMasterNanoseconds == 500)  // 1500 − round(0.5 + 999.625)
         #expect(instance.port(1)?.state == .slave)
         #expect(instance.current.offsetFromMaster == measurement.offsetFromMaster)
     }

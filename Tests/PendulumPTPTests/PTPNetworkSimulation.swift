@@ -127,7 +127,7 @@ struct PTPNetworkSimulation {
                 stateChanges[node, default: []].append((port, to))
             case .offsetMeasured(let measurement):
                 measurements[node, default: []].append(measurement)
-            case .pathDelayMeasured(_, let delay):
+            case .pathDelayMeasured(_, let delay, _, _):
                 pathDelays[node, default: []].append(delay)
             case .peerDelayMeasured(_, let delay):
                 peerDelays[node, default: []].append(delay)
