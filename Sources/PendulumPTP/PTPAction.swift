@@ -23,6 +23,13 @@ public enum PTPAction: Sendable, Hashable {
     case timePropertiesChanged(TimePropertiesDataset)
 }
 
+extension PTPAction {
+    /// The offset sample this action carries, if it is one.
+    public var measurement: PTPMeasurement? {
+        if case .offsetMeasured(let measurement) = self { measurement } else { nil }
+    }
+}
+
 /// A message to transmit, with its encoding and where it goes.
 public struct PTPOutgoingMessage: Sendable, Hashable {
     public var port: UInt16

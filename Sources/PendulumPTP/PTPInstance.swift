@@ -39,6 +39,9 @@ public struct PTPInstance: Sendable {
 
     public func port(_ number: UInt16) -> PTPPort? { ports.first { $0.number == number } }
 
+    /// Port numbers and states, in configuration order (for status reports).
+    public var portStates: [(port: UInt16, state: PortState)] { ports.map { ($0.number, $0.state) } }
+
     private func index(of number: UInt16) -> Int? { ports.firstIndex { $0.number == number } }
 
     // MARK: events
@@ -162,13 +165,13 @@ public struct PTPInstance: Sendable {
             counters.ignored += 1
             return []
         }
-        // UNCALIBRATED → SLAVE once the first offset is measured (MASTER_CLOCK_SELECTED, §9.2.6.14).
-        if ports[index].state == .uncalibrated, actions.contains(where: { if case .offsetMeasured = $0 { true } else { false } }) {
-            actions += ports[index].enter(.slave, context: self.context)
-        }
-        if case .offsetMeasured(let measurement) = actions.first(where: { if case .offsetMeasured = $0 { true } else { false } }) {
+        if let measurement = actions.lazy.compactMap(\.measurement).first {
             current.offsetFromMaster = measurement.offsetFromMaster
             current.meanPathDelay = measurement.meanPathDelay
+            // UNCALIBRATED → SLAVE once the first offset is measured (MASTER_CLOCK_SELECTED, §9.2.6.14).
+            if ports[index].state == .uncalibrated {
+                actions += ports[index].enter(.slave, context: self.context)
+            }
         }
         return actions
     }
