@@ -28,7 +28,9 @@ public struct ForeignMasterTable: Sendable {
     public mutating func record(_ announce: PTPAnnounceBody, header: PTPHeader, at now: PTPInstant,
                                 localLogAnnounceInterval: Int8) -> Bool {
         let sender = header.sourcePortIdentity
-        let log = localLogAnnounceInterval
+        // A master announcing more slowly than we are configured for would otherwise never
+        // qualify: size its window by the slower of the two intervals.
+        let log = Self.effectiveLogInterval(local: localLogAnnounceInterval, announced: header.logMessageInterval)
         if var existing = records[sender] {
             existing.latest = announce
             existing.latestFlags = header.flags
@@ -63,4 +65,10 @@ public struct ForeignMasterTable: Sendable {
     }
 
     public mutating func removeAll() { records.removeAll() }
+
+    /// The larger of our interval and the sender's, ignoring 0x7F ("none") and absurd values.
+    static func effectiveLogInterval(local: Int8, announced: Int8) -> Int8 {
+        guard announced != 0x7F, (-7...12).contains(announced) else { return local }
+        return Swift.max(local, announced)
+    }
 }

@@ -191,10 +191,11 @@ public struct PTPInstance: Sendable {
         var actions: [PTPAction] = []
         let state = port.state
         let fromParent = header.sourcePortIdentity == parent.parentPortIdentity
-        if (state == .slave || state == .uncalibrated) && fromParent {
-            actions.append(.armTimer(port: port.number, timer: .announceReceipt, after: port.announceReceiptTimeout))
-        } else if state == .listening || state == .passive {
-            actions.append(.armTimer(port: port.number, timer: .announceReceipt, after: port.announceReceiptTimeout))
+        if (state == .slave || state == .uncalibrated) && fromParent || state == .listening || state == .passive {
+            let log = ForeignMasterTable.effectiveLogInterval(local: port.intervals.logAnnounceInterval,
+                                                              announced: header.logMessageInterval)
+            let timeout = logIntervalDuration(log, multipliedBy: Int64(port.dataset.announceReceiptTimeout))
+            actions.append(.armTimer(port: port.number, timer: .announceReceipt, after: timeout))
         }
         return actions + runStateDecision(at: now)
     }

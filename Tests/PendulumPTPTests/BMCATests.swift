@@ -208,3 +208,18 @@ private func header(from sender: PortIdentity, sequence: UInt16 = 0) -> PTPHeade
         #expect(result == [.master(.m2)])
     }
 }
+
+@Suite struct SlowAnnouncerTests {
+    @Test func aMasterAnnouncingMoreSlowlyThanUsStillQualifies() {
+        var table = ForeignMasterTable()
+        var slow = header(from: port(0x10, 1))
+        slow.logMessageInterval = 3  // every 8 s, while we are configured for 2 s
+        table.record(announce(gm: 0x10), header: slow, at: .zero, localLogAnnounceInterval: 1)
+        table.record(announce(gm: 0x10), header: slow, at: .zero + .seconds(8), localLogAnnounceInterval: 1)
+        #expect(table.qualified(at: .zero + .seconds(8)).count == 1)
+        // 0x7F and nonsense fall back to our own interval.
+        #expect(ForeignMasterTable.effectiveLogInterval(local: 1, announced: 0x7F) == 1)
+        #expect(ForeignMasterTable.effectiveLogInterval(local: 1, announced: 100) == 1)
+        #expect(ForeignMasterTable.effectiveLogInterval(local: 1, announced: -3) == 1)
+    }
+}
