@@ -255,3 +255,20 @@ extension PTPMessage {
         #expect(measurement.offsetFromMasterNanoseconds < -55 * 365 * 86_400 * 1_000_000_000)
     }
 }
+
+@Suite struct UTCOffsetTests {
+    @Test func ptpTimescaleAppliesTheAnnouncedOffset() {
+        let valid = TimePropertiesDataset(currentUtcOffset: 38, currentUtcOffsetValid: true, ptpTimescale: true)
+        #expect(valid.utcOffsetToApply() == 38)
+        let unvouched = TimePropertiesDataset(currentUtcOffset: 0, currentUtcOffsetValid: false, ptpTimescale: true)
+        #expect(unvouched.utcOffsetToApply() == 37)
+        let arbitrary = TimePropertiesDataset(currentUtcOffset: 37, currentUtcOffsetValid: true, ptpTimescale: false)
+        #expect(arbitrary.utcOffsetToApply() == 0)
+    }
+
+    @Test func ptp4lFreeRunningMasterIsArbitraryTimescale() throws {
+        let outcome = PTP4LReplayTests.replay(PTP4LCaptures.e2e, mechanism: .e2e)
+        #expect(!outcome.instance.timeProperties.ptpTimescale)
+        #expect(outcome.instance.timeProperties.utcOffsetToApply() == 0)
+    }
+}
