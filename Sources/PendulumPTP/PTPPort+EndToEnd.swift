@@ -83,20 +83,20 @@ extension PTPPort {
         guard acceptsSync, dataset.delayMechanism == .e2e, requester == identity,
               response.header.sourcePortIdentity == context.parent.parentPortIdentity,
               var pending = pendingDelayRequest, pending.sequenceId == response.header.sequenceId,
-              pending.correctedReceipt == nil else { return nil }
+              pending.receipt == nil else { return nil }
         // The master tells us how often it wants Delay_Req (§9.5.11.2).
         if response.header.logMessageInterval != 0x7F {
             masterLogMinDelayReqInterval = response.header.logMessageInterval
         }
-        pending.correctedReceipt = .zero - response.header.correction
-        pending.correctedReceiptStamp = receiveTimestamp
+        pending.receiptCorrection = -response.header.correction
+        pending.receipt = receiveTimestamp
         pendingDelayRequest = pending
         return completeDelayMeasurement()
     }
 
     private mutating func completeDelayMeasurement() -> [PTPAction] {
-        guard let pending = pendingDelayRequest, let t3 = pending.egress, let t4 = pending.correctedReceiptStamp,
-              let t4Correction = pending.correctedReceipt, let sync = lastSync else { return [] }
+        guard let pending = pendingDelayRequest, let t3 = pending.egress, let t4 = pending.receipt,
+              let t4Correction = pending.receiptCorrection, let sync = lastSync else { return [] }
         pendingDelayRequest = nil
         let slaveToMaster = (t4 - t3) + t4Correction
         // Saturated legs (clocks more than ±39 h apart) would cancel into a meaningless delay.

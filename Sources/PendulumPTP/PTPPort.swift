@@ -155,9 +155,10 @@ struct PendingDelayRequest: Sendable {
     var sequenceId: UInt16
     /// t3, once the shell reports the transmit timestamp.
     var egress: PTPTimestamp?
-    /// t4 − Delay_Resp.correction, if the response overtook the transmit timestamp.
-    var correctedReceipt: PTPTimeInterval?
-    var correctedReceiptStamp: PTPTimestamp?
+    /// t4 and −Delay_Resp.correction, once the response is in (it may overtake the transmit
+    /// timestamp).
+    var receipt: PTPTimestamp?
+    var receiptCorrection: PTPTimeInterval?
 }
 
 struct PendingPeerDelay: Sendable {
