@@ -130,6 +130,41 @@ import PendulumTime
         #expect(instance.current.offsetFromMaster == measurement.offsetFromMaster)
     }
 
+    @Test func delayResponseOvertakingTheTransmitTimestampAndResponsesForOthers() throws {
+        var instance = Self.slave()
+        Self.selectMaster(&instance)
+        _ = instance.receive(Self.fromMaster(.sync(originTimestamp: Self.base), sequenceId: 1).serialized(), onPort: 1,
+                             ingress: Self.base.adding(nanoseconds: 3_000), at: .zero)
+        let actions = instance.timerExpired(.delayRequest, port: 1, at: .zero)
+        guard case .send(let request) = actions.first else { Issue.record("no Delay_Req"); return }
+        let sequenceId = request.message.header.sequenceId
+        let someoneElse = PortIdentity(clockIdentity: ClockIdentity(rawValue: 0xBB), portNumber: 1)
+        let notOurs = Self.fromMaster(.delayResp(receiveTimestamp: Self.base, requestingPortIdentity: someoneElse), sequenceId: sequenceId)
+        #expect(instance.receive(notOurs.serialized(), onPort: 1, ingress: nil, at: .zero).isEmpty)
+        #expect(instance.counters.ignored == 1)
+        let ours = Self.fromMaster(.delayResp(receiveTimestamp: Self.base.adding(nanoseconds: 11_000),
+                                              requestingPortIdentity: PortIdentity(clockIdentity: Self.ours, portNumber: 1)),
+                                   sequenceId: sequenceId)
+        #expect(instance.receive(ours.serialized(), onPort: 1, ingress: nil, at: .zero).isEmpty)
+        // A duplicate of the response is not used twice.
+        _ = instance.receive(ours.serialized(), onPort: 1, ingress: nil, at: .zero)
+        #expect(instance.counters.ignored == 2)
+        let done = instance.transmitted(port: 1, messageType: .delayReq, sequenceId: sequenceId,
+                                        egress: Self.base.adding(nanoseconds: 10_000), at: .zero)
+        // Legs 3000 and 1000 ns: delay 2000, and our clock is 1000 ns ahead.
+        #expect(done == [.pathDelayMeasured(port: 1, meanPathDelay: .nanoseconds(2_000), masterToSlave: .nanoseconds(3_000),
+                                            slaveToMaster: .nanoseconds(1_000))])
+    }
+
+    @Test func announceThatCrossed255ClocksIsIgnored() {
+        var instance = Self.slave()
+        var looping = Self.announce
+        looping.stepsRemoved = 255
+        _ = instance.receive(Self.fromMaster(.announce(looping)).serialized(), onPort: 1, ingress: nil, at: .zero)
+        #expect(instance.counters.ignored == 1)
+        #expect(instance.port(1)?.foreignMasters.records.isEmpty == true)
+    }
+
     @Test func followUpOvertakingItsSyncIsStillUsed() throws {
         var instance = Self.slave()
         Self.selectMaster(&instance)
