@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
         .library(name: "PendulumDiscipline", targets: ["PendulumDiscipline"]),
         .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
+        .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -68,6 +69,8 @@ let package = Package(
             name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline"],
             swiftSettings: swiftSettings
         ),
+        // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
+        .target(name: "PendulumPTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
@@ -104,5 +107,6 @@ let package = Package(
             dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
     ]
 )
