@@ -101,3 +101,74 @@ int pendulum_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *ki
     }
     return found_stamp && found_id ? 1 : 0;
 }
+
+// ---- Clock control -----------------------------------------------------------------------------
+#include <sys/timex.h>
+
+// The kernel's ADJ_FREQUENCY unit: ppm with a 16-bit binary fraction.
+#define PENDULUM_PPM_SCALE 65536.0
+
+int pendulum_clock_read_state(int clock_id, double *frequency_ppm, int *status, int *state) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    int result = clock_adjtime(clock_id, &tx);
+    if (result < 0) return -errno;
+    *frequency_ppm = (double)tx.freq / PENDULUM_PPM_SCALE;
+    *status = tx.status;
+    *state = result;
+    return 0;
+}
+
+int pendulum_clock_set_frequency(int clock_id, double frequency_ppm) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_FREQUENCY;
+    tx.freq = (long)(frequency_ppm * PENDULUM_PPM_SCALE);
+    return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
+int pendulum_clock_step(int clock_id, int64_t seconds, int64_t nanoseconds) {
+    // ADJ_SETOFFSET wants a normalised time value: 0 <= tv_usec (here ns) < 1e9.
+    while (nanoseconds < 0) {
+        nanoseconds += 1000000000;
+        seconds -= 1;
+    }
+    while (nanoseconds >= 1000000000) {
+        nanoseconds -= 1000000000;
+        seconds += 1;
+    }
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_SETOFFSET | ADJ_NANO;
+    tx.time.tv_sec = (time_t)seconds;
+    tx.time.tv_usec = (suseconds_t)nanoseconds;
+    return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
+int pendulum_clock_set_status(int clock_id, int leap, int synchronized) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    int status = tx.status & ~(STA_INS | STA_DEL | STA_UNSYNC);
+    if (leap == 1) status |= STA_INS;
+    if (leap == 2) status |= STA_DEL;
+    if (!synchronized) status |= STA_UNSYNC;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_STATUS;
+    tx.status = status;
+    return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
+int pendulum_clock_set_error_bounds(int clock_id, long maximum_error_us, long estimated_error_us) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_MAXERROR | ADJ_ESTERROR;
+    tx.maxerror = maximum_error_us;
+    tx.esterror = estimated_error_us;
+    return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
+int pendulum_clock_id_for_fd(int fd) {
+    // The kernel's FD_TO_CLOCKID: dynamic POSIX clocks are addressed through their descriptor.
+    return (int)((~(unsigned int)fd) << 3) | 3;
+}

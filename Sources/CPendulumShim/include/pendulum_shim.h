@@ -34,3 +34,26 @@ long pendulum_recv_timestamped(int fd, void *buffer, size_t capacity, struct soc
 int pendulum_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *kind, uint32_t *id);
 
 #endif
+
+// ---- Clock control (clock_adjtime). struct timex and the ADJ_*/STA_* constants are not usable
+// from Swift's Glibc module, so every use goes through these. All return 0 or -errno.
+
+/// Reads a clock's discipline state without changing it (modes = 0): frequency correction in
+/// ppm, kernel status bits and the clock state (TIME_OK, TIME_INS, …, TIME_ERROR).
+int pendulum_clock_read_state(int clock_id, double *frequency_ppm, int *status, int *state);
+
+/// Sets the frequency correction (ADJ_FREQUENCY), in ppm; the kernel clamps to ±500 ppm.
+int pendulum_clock_set_frequency(int clock_id, double frequency_ppm);
+
+/// Steps the clock by a signed interval (ADJ_SETOFFSET | ADJ_NANO).
+int pendulum_clock_step(int clock_id, int64_t seconds, int64_t nanoseconds);
+
+/// Sets leap-second and synchronisation status: leap 0 none, 1 insert, 2 delete at the end of the
+/// UTC day; `synchronized` clears STA_UNSYNC when non-zero, sets it otherwise.
+int pendulum_clock_set_status(int clock_id, int leap, int synchronized);
+
+/// Sets the maximum and estimated error the kernel reports to other programs (microseconds).
+int pendulum_clock_set_error_bounds(int clock_id, long maximum_error_us, long estimated_error_us);
+
+/// The dynamic clock id of an open PTP hardware clock device (/dev/ptpN).
+int pendulum_clock_id_for_fd(int fd);
