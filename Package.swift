@@ -71,12 +71,21 @@ let package = Package(
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
         .target(name: "PendulumPTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        // The client half of the daemon: source polling, discipline loop, observation.
+        .target(
+            name: "PendulumSync",
+            dependencies: [
+                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -90,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import PendulumSync
+
+/// `pendulum status`: what the running daemon is doing, from its observation socket.
+@available(macOS 13, *)
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the daemon's synchronisation state and sources."
+    )
+
+    static let defaultSocket = "/run/pendulum/observe"
+
+    @Option(help: "The daemon's observation socket.")
+    var socket: String = StatusCommand.defaultSocket
+
+    @Flag(help: "Print the daemon's JSON document as it is.")
+    var json = false
+
+    func run() throws {
+        let data: Data
+        do {
+            data = try ObservationServer.read(from: socket)
+        } catch {
+            fail("cannot read daemon status: \(error) (is pendulum-ntpd running with observation-path = \"\(socket)\"?)")
+        }
+        if json {
+            print(String(decoding: data, as: UTF8.self), terminator: "")
+            return
+        }
+        guard let snapshot = try? JSONDecoder().decode(ObservationSnapshot.self, from: data) else {
+            fail("daemon status at \(socket) is not a status document")
+        }
+        print(Self.render(snapshot))
+    }
+
+    /// A table in the spirit of `chronyc tracking` + `chronyc sources`.
+    static func render(_ snapshot: ObservationSnapshot) -> String {
+        let system = snapshot.system
+        var lines = [
+            "synchronised     \(system.synchronized ? "yes" : "no"), stratum \(system.stratum), reference \(system.referenceID)",
+            "offset           \(format(system.offsetSeconds)) ± \(format(system.uncertaintySeconds, signed: false))",
+            "frequency        \(String(format: "%+.3f", system.frequencyPPM)) ppm",
+            "root delay       \(format(system.rootDelaySeconds, signed: false)), root dispersion \(format(system.rootDispersionSeconds, signed: false))",
+        ]
+        var clockLine = "clock            \(snapshot.clock.kind)"
+        if let offset = snapshot.clock.offsetFromSystemSeconds { clockLine += ", \(format(offset)) from the system clock" }
+        lines.append(clockLine)
+        lines.append("")
+        lines.append("  " + pad("source", 28) + pad("mode", 7) + pad("reach", 7) + pad("poll", 6) + pad("offset", 15) + pad("delay", 13) + "state")
+        for source in snapshot.sources {
+            let marker = source.selected ? "*" : (source.falseticker ? "x" : (source.reachable ? "+" : "?"))
+            var state = source.falseticker ? "falseticker" : (source.selected ? "selected" : (source.reachable ? "candidate" : "unreachable"))
+            if let cookies = source.cookies { state += ", \(cookies) cookies" }
+            if let error = source.lastError, !source.reachable { state += " (\(error))" }
+            lines.append(
+                "\(marker) " + pad(source.name, 28) + pad(source.mode, 7) + pad(String(source.reach, radix: 8), 7)
+                    + pad(source.poll.map { "\($0)" } ?? "-", 6) + pad(source.offsetSeconds.map { format($0) } ?? "-", 15)
+                    + pad(source.delaySeconds.map { format($0, signed: false) } ?? "-", 13) + state
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func format(_ seconds: Double, signed: Bool = true) -> String {
+        let magnitude = abs(seconds)
+        let (value, unit) = magnitude >= 1 ? (seconds, "s") : magnitude >= 1e-3 ? (seconds * 1e3, "ms") : (seconds * 1e6, "µs")
+        return String(format: signed ? "%+.3f" : "%.3f", value) + " " + unit
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Glibc
+
+/// Serves the daemon's state on a Unix stream socket: each connection gets one JSON document
+/// and is closed. Read-only, so the socket can be group-readable for operators.
+public final class ObservationServer: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+    private let snapshot: @Sendable () -> ObservationSnapshot
+    private var thread: Thread?
+    private let stopped = NSLock()
+    private var isStopped = false
+
+    public enum Failure: Error, CustomStringConvertible {
+        case pathTooLong(String)
+        case system(String, Int32)
+
+        public var description: String {
+            switch self {
+            case .pathTooLong(let path): "observation socket path too long: \(path)"
+            case .system(let operation, let code): "observation socket: \(operation): \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    public init(path: String, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
+        self.path = path
+        self.snapshot = snapshot
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure.pathTooLong(path) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        unlink(path)  // a stale socket from an earlier run
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure.system("socket", errno) }
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let code = errno
+            close(fd)
+            throw Failure.system("bind \(path)", code)
+        }
+        chmod(path, 0o660)
+        descriptor = fd
+    }
+
+    public func start() {
+        let worker = Thread { [self] in serve() }
+        worker.name = "observation"
+        thread = worker
+        worker.start()
+    }
+
+    private func serve() {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        while true {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 200)
+            if stopped.withLock({ isStopped }) { return }
+            guard ready > 0 else { continue }
+            let client = accept(descriptor, nil, nil)
+            guard client >= 0 else { continue }
+            // A reader that stalls must not stall the daemon: bound the write.
+            var timeout = timeval(tv_sec: 1, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            if let data = try? encoder.encode(snapshot()) {
+                var bytes = [UInt8](data)
+                bytes.append(0x0A)
+                var sent = 0
+                while sent < bytes.count {
+                    let count = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if count <= 0 { break }
+                    sent += count
+                }
+            }
+            close(client)
+        }
+    }
+
+    public func stop() {
+        stopped.withLock { isStopped = true }
+        let deadline = Date().addingTimeInterval(2)
+        while thread?.isExecuting == true && Date() < deadline { usleep(10_000) }
+        close(descriptor)
+        unlink(path)
+    }
+
+    /// Reads one snapshot from a daemon's socket (what `pendulum status` does).
+    public static func read(from path: String, timeout: Double = 2) throws -> Data {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure.pathTooLong(path) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure.system("socket", errno) }
+        defer { close(fd) }
+        var limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw Failure.system("connect \(path)", errno) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count < 0 { throw Failure.system("read \(path)", errno) }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+            guard data.count < 16 << 20 else { break }
+        }
+        return data
+    }
+}
