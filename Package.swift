@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
@@ -77,6 +78,7 @@ let package = Package(
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,6 +118,7 @@ let package = Package(
             dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
     ]
 )

@@ -73,3 +73,8 @@ struct StatusCommand: ParsableCommand {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }
+
+/// The status table renderer, for tests.
+public enum StatusTableProbe {
+    public static func render(_ snapshot: ObservationSnapshot) -> String { StatusCommand.render(snapshot) }
+}
