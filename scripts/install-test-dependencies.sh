@@ -31,4 +31,19 @@ if [ ${#need[@]} -gt 0 ]; then
         service chrony stop >/dev/null 2>&1 || pkill -x chronyd || true
     fi
 fi
-echo "test dependencies: $(chronyd --version | head -1 | cut -d' ' -f1-4); $(tshark --version 2>/dev/null | head -1); $(ptp4l -v 2>&1 | head -1 | sed 's/^/ptp4l /')"
+# NTPsec conflicts with chrony as a package: unpack it beside the repo instead of installing it.
+# Tests run its ntpd with CAP_SYS_TIME removed from the bounding set (setpriv) and `disable ntp`.
+ntpsec_root=.peers/ntpsec
+if [ ! -x "$ntpsec_root/usr/sbin/ntpd" ]; then
+    downloads=$(mktemp -d)
+    chmod 755 "$downloads"  # apt's download user must be able to write here
+    if (cd "$downloads" && apt-get download -qq ntpsec ntpsec-ntpdig python3-ntp >/dev/null 2>&1); then
+        mkdir -p "$ntpsec_root"
+        for package in "$downloads"/*.deb; do dpkg -x "$package" "$ntpsec_root"; done
+    else
+        echo "warning: could not download ntpsec; NTPsec interop tests will fail" >&2
+    fi
+    rm -rf "$downloads"
+fi
+
+echo "test dependencies: $(chronyd --version | head -1 | cut -d' ' -f1-4); $(tshark --version 2>/dev/null | head -1); $(ptp4l -v 2>&1 | head -1 | sed 's/^/ptp4l /'); ntpsec $("$ntpsec_root/usr/sbin/ntpd" --version 2>/dev/null | head -1)"
