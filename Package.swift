@@ -82,12 +82,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Load generation for benchmarks (`pendulum bench serve`).
+        .target(name: "PendulumBench", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation", "PendulumSync",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

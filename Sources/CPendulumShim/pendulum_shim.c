@@ -172,3 +172,63 @@ int pendulum_clock_id_for_fd(int fd) {
     // The kernel's FD_TO_CLOCKID: dynamic POSIX clocks are addressed through their descriptor.
     return (int)((~(unsigned int)fd) << 3) | 3;
 }
+
+// ---- Batched datagram I/O ----------------------------------------------------------------------
+#define PENDULUM_BATCH_MAX 64
+
+int pendulum_send_batch(int fd, const void *packets, size_t length, int count) {
+    struct mmsghdr messages[PENDULUM_BATCH_MAX];
+    struct iovec vectors[PENDULUM_BATCH_MAX];
+    int sent_total = 0;
+    while (sent_total < count) {
+        int batch = count - sent_total;
+        if (batch > PENDULUM_BATCH_MAX) batch = PENDULUM_BATCH_MAX;
+        memset(messages, 0, sizeof(struct mmsghdr) * (size_t)batch);
+        for (int i = 0; i < batch; i++) {
+            vectors[i].iov_base = (char *)packets + (size_t)(sent_total + i) * length;
+            vectors[i].iov_len = length;
+            messages[i].msg_hdr.msg_iov = &vectors[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        int sent = sendmmsg(fd, messages, (unsigned int)batch, 0);
+        if (sent < 0) return sent_total > 0 ? sent_total : -errno;
+        sent_total += sent;
+        if (sent < batch) break;  // socket buffer full: report what went out
+    }
+    return sent_total;
+}
+
+int pendulum_receive_batch(int fd, void *slots, size_t slot_size, int count, int *lengths, struct timespec *timestamps) {
+    if (count > PENDULUM_BATCH_MAX) count = PENDULUM_BATCH_MAX;
+    struct mmsghdr messages[PENDULUM_BATCH_MAX];
+    struct iovec vectors[PENDULUM_BATCH_MAX];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct scm_timestamping))];
+        struct cmsghdr align;
+    } controls[PENDULUM_BATCH_MAX];
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)slots + (size_t)i * slot_size;
+        vectors[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_control = controls[i].buf;
+        messages[i].msg_hdr.msg_controllen = sizeof controls[i].buf;
+    }
+    int received = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT, NULL);
+    if (received < 0) return -errno;
+    for (int i = 0; i < received; i++) {
+        lengths[i] = (int)messages[i].msg_len;
+        timestamps[i].tv_sec = 0;
+        timestamps[i].tv_nsec = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+                struct scm_timestamping stamps;
+                memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
+                pick_timestamp(&stamps, &timestamps[i]);
+            }
+        }
+    }
+    return received;
+}

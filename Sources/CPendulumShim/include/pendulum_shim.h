@@ -57,3 +57,14 @@ int pendulum_clock_set_error_bounds(int clock_id, long maximum_error_us, long es
 
 /// The dynamic clock id of an open PTP hardware clock device (/dev/ptpN).
 int pendulum_clock_id_for_fd(int fd);
+
+// ---- Batched datagram I/O (sendmmsg/recvmmsg), for load generation and serving at rate. --------
+
+/// Sends `count` datagrams of `length` bytes laid out back to back in `packets` on a connected
+/// socket, in as few system calls as the kernel allows. Returns how many were sent, or -errno.
+int pendulum_send_batch(int fd, const void *packets, size_t length, int count);
+
+/// Receives up to `count` (at most 64) datagrams without blocking into `slots`, each
+/// `slot_size` bytes. Fills each one's length and receive timestamp (kernel software timestamp
+/// when the socket has SO_TIMESTAMPING enabled, else zero). Returns how many, or -errno.
+int pendulum_receive_batch(int fd, void *slots, size_t slot_size, int count, int *lengths, struct timespec *timestamps);

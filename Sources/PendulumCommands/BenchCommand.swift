@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `pendulum bench …`: measurements run side by side with the incumbents.
+@available(macOS 13, *)
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: server throughput on loopback, protocol cores.",
+        subcommands: [BenchServeCommand.self]
+    )
+}
