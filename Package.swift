@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "PendulumCommands",
             dependencies: [
-                "PendulumTime", "PendulumNTP",
+                "PendulumTime", "PendulumNTP", "PendulumNTS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

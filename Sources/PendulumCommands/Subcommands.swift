@@ -4,5 +4,6 @@ import ArgumentParser
 extension PendulumCommand {
     /// Each subcommand lives in its own file; add it here, one per line.
     static let subcommandList: [any ParsableCommand.Type] = [
+        BenchCommand.self,
     ]
 }
