@@ -19,6 +19,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Time types: NTP/Unix timestamps, durations. No dependencies.
@@ -36,6 +38,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // NTS-KE over TLS 1.3 (swift-nio-ssl): the I/O shell around PendulumNTS's sans-IO
+        // client and server. Separate so the core builds without NIO.
+        .target(
+            name: "PendulumNTSKE",
+            dependencies: [
+                "PendulumNTS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
         .target(
             name: "PendulumCommands",
@@ -49,5 +65,6 @@ let package = Package(
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTSKETests", dependencies: ["PendulumNTSKE", "PendulumNTS"], swiftSettings: swiftSettings),
     ]
 )
