@@ -65,6 +65,6 @@ let package = Package(
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumNTSKETests", dependencies: ["PendulumNTSKE", "PendulumNTS"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTSKETests", dependencies: ["PendulumNTSKE", "PendulumNTS", "PendulumNTP", "PendulumTime"], swiftSettings: swiftSettings),
     ]
 )
