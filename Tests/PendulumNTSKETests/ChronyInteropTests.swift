@@ -84,7 +84,7 @@ struct ChronyInteropTests {
         defer { chrony.stop() }
 
         var outcome: NTSKEClientOutcome?
-        for _ in 0..<30 where outcome == nil {
+        for _ in 0..<100 where outcome == nil {
             outcome = try? await NTSKEClient.exchange(NTSKEClientConfiguration(host: "127.0.0.1", port: chrony.kePort, caFile: certificate.certificate))
             if outcome == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
@@ -113,8 +113,12 @@ struct ChronyInteropTests {
             #expect(header.stratum == 10 || header.stratum == 11)
             #expect(newCookies >= 1)
             #expect(association.jar.count == 8)
+            // Same machine, same clock: the true offset is zero, so the measured one can only be
+            // off by the path asymmetry, at most half the round-trip delay. (The < 1 ms figure
+            // belongs to `pendulum query`, measured on a quiet machine, not to a loaded test run.)
             let offset = ((header.receiveTimestamp - transmit) + (header.transmitTimestamp - received)).seconds / 2
-            #expect(abs(offset) < 0.001)
+            let delay = ((received - transmit) - (header.transmitTimestamp - header.receiveTimestamp)).seconds
+            #expect(abs(offset) <= delay / 2 + 0.000_1, "offset \(offset) s, delay \(delay) s")
             #expect(association.handleResponse(response) == .ignored(.unknownUniqueIdentifier), "replay ignored")
         }
     }
