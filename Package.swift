@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "PendulumCommands",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "PendulumNTS",
+                "PendulumTime", "PendulumNTP", "PendulumNTS", "PendulumNTSKE",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// `pendulum bench …`: throughput measurements of the protocol cores, no network.
 @available(macOS 13, *)
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the throughput of protocol cores (no network).",
-        subcommands: [BenchAEADCommand.self]
+        subcommands: [BenchAEADCommand.self, BenchNTSKECommand.self]
     )
 }
