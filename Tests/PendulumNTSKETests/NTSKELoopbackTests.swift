@@ -11,14 +11,14 @@ struct TestCertificate {
     var certificate: String { directory + "/cert.pem" }
     var key: String { directory + "/key.pem" }
 
-    init() throws {
+    init(subjectAltName: String = "IP:127.0.0.1,DNS:localhost") throws {
         directory = NSTemporaryDirectory() + "pendulum-ntske-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                              "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "2",
-                             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=" + subjectAltName]
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
@@ -66,6 +66,24 @@ struct TestCertificate {
         let port = try #require(server.port)
         await #expect(throws: (any Error).self) {
             _ = try await NTSKEClient.exchange(NTSKEClientConfiguration(host: "127.0.0.1", port: port, timeout: .seconds(3)))
+        }
+        try await server.close()
+    }
+
+    @Test func certificateForAnotherNameIsRefused() async throws {
+        let certificate = try TestCertificate(subjectAltName: "DNS:time.example")
+        defer { certificate.remove() }
+        var random = SystemRandomSource()
+        let keyset = CookieKeyset.generate(now: 0, random: &random)
+        let server = try await NTSKEServer.start(
+            NTSKEServerConfiguration(port: 0, certificateChainPath: certificate.certificate, privateKeyPath: certificate.key),
+            keyset: { keyset }
+        )
+        let port = try #require(server.port)
+        for host in ["127.0.0.1", "localhost"] {
+            await #expect(throws: NTSKEConnectionError.self, "trusted certificate, wrong name: \(host)") {
+                _ = try await NTSKEClient.exchange(NTSKEClientConfiguration(host: host, port: port, caFile: certificate.certificate, timeout: .seconds(3)))
+            }
         }
         try await server.close()
     }
