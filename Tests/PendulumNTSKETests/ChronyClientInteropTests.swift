@@ -24,6 +24,7 @@ final class NTSResponderThread: @unchecked Sendable {
     let port: Int
     let keyset: Shared<CookieKeyset>
     let authenticatedKeyIDs = Shared<[UInt32]>([])
+    let naks = Shared(0)
     let stopping = Shared(false)
     private let descriptor: Int32
     private let finished = DispatchSemaphore(value: 0)
@@ -78,6 +79,7 @@ final class NTSResponderThread: @unchecked Sendable {
                 )
                 reply = NTSServerHandler.response(header: header, to: authenticated, keyset: current, random: &random)
             case .nak(let header, let uid):
+                naks.withLock { $0 += 1 }
                 reply = NTSServerHandler.nak(respondingTo: header, uniqueIdentifier: uid, transmit: now())
             case .drop:
                 continue
@@ -112,7 +114,6 @@ struct ChronyClientInteropTests {
         defer { Task { try? await server.close() } }
         let kePort = try #require(server.port)
         let responder = try #require(NTSResponderThread(port: ntpPort, keyset: keyset))
-        defer { responder.stop() }
 
         let config = """
             pidfile \(certificate.directory)/chronyd.pid
@@ -146,5 +147,20 @@ struct ChronyClientInteropTests {
         #expect(keysIssued.withLock { $0 } >= 1, "chrony never completed NTS-KE with us")
         #expect(ids.contains(keyA), "chrony never authenticated a request with a KE cookie")
         #expect(ids.contains { $0 != keyA }, "chrony never used a cookie from one of our NTP responses (ids: \(ids))")
+
+        // Restart the NTP side: the keyset goes through the key file and a fresh responder
+        // takes over the port. chrony's cookies must keep working, with no NAK.
+        let path = certificate.directory + "/keys.bin"
+        try KeysetFile.save(keyset.withLock { $0 }, path: path)
+        responder.stop()
+        let reloaded = try #require(try KeysetFile.load(path: path))
+        let restarted = try #require(NTSResponderThread(port: ntpPort, keyset: Shared(reloaded)))
+        defer { restarted.stop() }
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(100))
+            if restarted.authenticatedKeyIDs.withLock({ $0.count }) >= 3 { break }
+        }
+        #expect(restarted.authenticatedKeyIDs.withLock { $0.count } >= 3, "chrony's cookies stopped working after the restart")
+        #expect(restarted.naks.withLock { $0 } == 0)
     }
 }
