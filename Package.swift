@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Pendulum: NTP, NTS and PTP for Linux. The layers follow DESIGN.md: protocol cores take
-// bytes and timestamps and return decisions; only PendulumIO and the executables touch the OS.
+// bytes and timestamps and return decisions; only PendulumIO and the shells around the cores
+// (NTS-KE transport, sync engine, bench, executables) touch the OS.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -21,37 +22,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // Time types: NTP/Unix timestamps, durations. No dependencies.
+        // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
-        // Linux shim: what Glibc does not export to Swift (CMSG macros, SO_TIMESTAMPING, timex).
-        .target(name: "CPendulumShim"),
-        // I/O: timestamped sockets and clocks.
-        .target(
-            name: "PendulumIO",
-            dependencies: ["CPendulumShim", "PendulumTime"],
-            swiftSettings: swiftSettings
-        ),
-        // NTS-KE over TLS 1.3 (swift-nio-ssl): the transport only; records live in the NTS core.
-        .target(
-            name: "PendulumNTSKE",
-            dependencies: [
-                "PendulumNTS",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         // NTS core (RFC 8915): AES-SIV, NTS-KE records, cookies and master keys, NTS extension
         // fields. Sans-IO except the key file persistence helper.
         .target(
@@ -72,7 +52,25 @@ let package = Package(
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
         .target(name: "PendulumPTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
-        // The client half of the daemon: source polling, discipline loop, observation.
+
+        // Linux shim: what Glibc does not export to Swift (CMSG macros, SO_TIMESTAMPING, timex, mmsg).
+        .target(name: "CPendulumShim"),
+        // I/O: timestamped and batched sockets, name resolution, clocks.
+        .target(name: "PendulumIO", dependencies: ["CPendulumShim", "PendulumTime"], swiftSettings: swiftSettings),
+        // NTS-KE over TLS 1.3 (swift-nio-ssl): client and server transport around the NTS core.
+        .target(
+            name: "PendulumNTSKE",
+            dependencies: [
+                "PendulumNTS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The client half of the daemon: source polling, discipline loop, observation, metrics.
         .target(
             name: "PendulumSync",
             dependencies: [
@@ -98,8 +96,20 @@ let package = Package(
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
-        // Real binaries against real peers (chronyd, tshark) and hostile responders, on loopback.
+        .testTarget(
+            name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PendulumSimulationTests",
+            dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
+        // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
@@ -110,17 +120,5 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "PendulumSimulationTests",
-            dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
     ]
 )

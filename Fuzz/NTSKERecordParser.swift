@@ -1,6 +1,7 @@
 // libFuzzer target: the NTS-KE record decoder must be total, every message it accepts must
 // serialise back to exactly its input, chunked delivery must agree with one-shot decoding, and
 // the client and server interpreters must handle any accepted message without trapping.
+// The same bytes also exercise the key-log line reader.
 import PendulumNTS
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -28,5 +29,7 @@ public func fuzzNTSKERecordParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
         precondition((try? chunked.get()) == nil, "chunked decoding accepted what one-shot refused")
     }
     _ = NTSKEServerNegotiation().evaluate(requestBytes: bytes)
+    // Key-log lines come from the TLS library, but the reader is total all the same.
+    if let secret = TLSKeyLog.exporterSecret(fromLine: bytes) { precondition(!secret.isEmpty) }
     return 0
 }

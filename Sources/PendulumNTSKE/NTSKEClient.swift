@@ -57,8 +57,9 @@ public enum NTSKEClient {
         } catch {
             throw .connection(.tls(reason: "\(error)"))
         }
-        // The exporter secret's length is the handshake hash's output length.
-        let hash: TLSExporter.Hash = transcript.exporterSecret.count == 48 ? .sha384 : .sha256
+        guard let hash = TLSKeyLog.hash(forSecretLength: transcript.exporterSecret.count) else {
+            throw .connection(.noExporterSecret)
+        }
         let keys = NTSKeys.derive(exporterSecret: transcript.exporterSecret, hash: hash, nextProtocol: result.nextProtocol, aead: result.aead)
         return NTSKESession(result: result, keys: keys, ntpHost: result.server ?? host, ntpPort: result.port)
     }

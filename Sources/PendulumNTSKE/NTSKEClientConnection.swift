@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import PendulumNTS
 
 /// What one NTS-KE connection produced: the server's raw reply and the secret the NTS keys are
 /// derived from.
@@ -72,8 +73,8 @@ public struct NTSKEClientConnection: Sendable {
         configuration.applicationProtocols = [Self.alpn]
         if let caFile { configuration.additionalTrustRoots = [.file(caFile)] }
         configuration.keyLogCallback = { line in
-            guard let parsed = TLSKeyLogLine(String(buffer: line)), parsed.label == TLSKeyLogLine.exporterSecretLabel else { return }
-            secrets.withLockedValue { $0 = parsed.secret }
+            guard let exporterSecret = TLSKeyLog.exporterSecret(fromLine: Array(line.readableBytesView)) else { return }
+            secrets.withLockedValue { $0 = exporterSecret }
         }
         let context: NIOSSLContext
         do {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import PendulumNTS
 
 /// Limits that keep one NTS-KE server healthy under hostile or broken clients.
 public struct NTSKEServerLimits: Sendable {
@@ -76,8 +77,8 @@ public final class NTSKEServerListener: Sendable {
                     configuration.minimumTLSVersion = .tlsv13
                     configuration.applicationProtocols = [NTSKEClientConnection.alpn]
                     configuration.keyLogCallback = { line in
-                        guard let parsed = TLSKeyLogLine(String(buffer: line)), parsed.label == TLSKeyLogLine.exporterSecretLabel else { return }
-                        secret.withLockedValue { $0 = parsed.secret }
+                        guard let exporterSecret = TLSKeyLog.exporterSecret(fromLine: Array(line.readableBytesView)) else { return }
+                        secret.withLockedValue { $0 = exporterSecret }
                     }
                     let context = try NIOSSLContext(configuration: configuration)
                     try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))

@@ -39,3 +39,18 @@ import Testing
         #expect(Array(keys512.c2s.prefix(32)) != keys.c2s, "the AEAD id is part of the context")
     }
 }
+
+@Suite struct TLSKeyLogTests {
+    @Test func exporterSecretLinesAreRecognised() {
+        let line = Array("EXPORTER_SECRET 0011 5D5d71257ad9d072218e602b35d0d5623146d8f21661e85e46c03d215accbf8b\n".utf8)
+        let secret = TLSKeyLog.exporterSecret(fromLine: line)
+        #expect(secret == hex("5d5d71257ad9d072218e602b35d0d5623146d8f21661e85e46c03d215accbf8b"))
+        #expect(TLSKeyLog.hash(forSecretLength: 32) == .sha256)
+        #expect(TLSKeyLog.hash(forSecretLength: 48) == .sha384)
+        #expect(TLSKeyLog.hash(forSecretLength: 40) == nil)
+        #expect(TLSKeyLog.exporterSecret(fromLine: Array("CLIENT_TRAFFIC_SECRET_0 00 11\n".utf8)) == nil)
+        #expect(TLSKeyLog.exporterSecret(fromLine: Array("EXPORTER_SECRET 00 1g\n".utf8)) == nil)
+        #expect(TLSKeyLog.exporterSecret(fromLine: Array("EXPORTER_SECRET 00 123\n".utf8)) == nil)
+        #expect(TLSKeyLog.exporterSecret(fromLine: []) == nil)
+    }
+}
