@@ -110,7 +110,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                 }
                 if result.lossFraction > stopAboveLoss { saturated.insert(index) }
                 if !json {
-                    print(String(format: "%-10@", target.name as NSString) + line(result))
+                    print(target.name.padding(toLength: max(10, target.name.count + 1), withPad: " ", startingAt: 0) + line(result))
                 }
                 // Let queues drain between steps so one step does not eat into the next.
                 usleep(300_000)
