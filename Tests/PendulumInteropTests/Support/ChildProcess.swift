@@ -34,10 +34,13 @@ final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGTERM, then SIGKILL. The test runner starts children with SIGTERM and SIGINT blocked
+    /// (it inherits that mask to them), so programs that do not unblock them themselves — the
+    /// peers, not our daemons — only go with SIGKILL: wait briefly, not seconds.
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(3)
+        let deadline = Date().addingTimeInterval(0.3)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
