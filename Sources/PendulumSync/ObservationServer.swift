@@ -26,14 +26,7 @@ public final class ObservationServer: @unchecked Sendable {
     public init(path: String, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
         self.path = path
         self.snapshot = snapshot
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure.pathTooLong(path) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-            raw[pathBytes.count] = 0
-        }
+        var address = try Self.unixAddress(path)
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         unlink(path)  // a stale socket from an earlier run
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -92,8 +85,7 @@ public final class ObservationServer: @unchecked Sendable {
         unlink(path)
     }
 
-    /// Reads one snapshot from a daemon's socket (what `pendulum status` does).
-    public static func read(from path: String, timeout: Double = 2) throws -> Data {
+    private static func unixAddress(_ path: String) throws -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(path.utf8)
@@ -102,6 +94,12 @@ public final class ObservationServer: @unchecked Sendable {
             raw.copyBytes(from: pathBytes)
             raw[pathBytes.count] = 0
         }
+        return address
+    }
+
+    /// Reads one snapshot from a daemon's socket (what `pendulum status` does).
+    public static func read(from path: String, timeout: Double = 2) throws -> Data {
+        var address = try Self.unixAddress(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure.system("socket", errno) }
         defer { close(fd) }
