@@ -1,3 +1,5 @@
+// The shim includes <sys/socket.h>; in a whole-module build its declarations are seen through it.
+import CPendulumShim
 import Glibc
 
 /// A host name that did not resolve.

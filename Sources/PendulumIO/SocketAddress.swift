@@ -1,3 +1,5 @@
+// The shim includes <sys/socket.h>; in a whole-module build its declarations are seen through it.
+import CPendulumShim
 import Glibc
 
 /// An IPv4 or IPv6 address with a port, stored as the kernel's sockaddr.
