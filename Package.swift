@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pendulum", targets: ["pendulum"]),
+        .executable(name: "pendulum-ntpd", targets: ["pendulum-ntpd"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Time types: NTP/Unix timestamps, durations. No dependencies.
@@ -73,12 +75,38 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumDaemonConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
+        // NTP server decisions (plain and NTS), access control, rate limiting. No I/O.
+        .target(
+            name: "PendulumNTPServer", dependencies: ["PendulumTime", "PendulumNTP", "PendulumNTS"],
+            swiftSettings: swiftSettings
+        ),
+        // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
+        .target(
+            name: "PendulumDaemonConfig",
+            dependencies: ["PendulumIO", "PendulumNTPServer", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon's I/O: UDP serve loops, the NTS-KE listener, keyset persistence and rotation.
+        .target(
+            name: "PendulumNTPDaemon",
+            dependencies: [
+                "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "pendulum-ntpd", dependencies: ["PendulumNTPDaemon"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumNTPServerTests",
+            dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
@@ -87,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum", "pendulum-ntpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

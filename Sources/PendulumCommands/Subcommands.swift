@@ -6,5 +6,6 @@ extension PendulumCommand {
     static let subcommandList: [any ParsableCommand.Type] = [
         QueryCommand.self,
         SimulateCommand.self,
+        ValidateCommand.self,
     ]
 }
