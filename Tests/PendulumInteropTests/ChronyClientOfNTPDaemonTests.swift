@@ -51,4 +51,24 @@ import Testing
         #expect(secondRun.log.contains("nts-nak=0"), "second run: \(secondRun.log)")
         #expect(!secondRun.log.contains(" nts=0 "), "second run answered no NTS request: \(secondRun.log)")
     }
+
+    @Test func keyRotationWhileChronyIsAClientCausesNoNAKs() throws {
+        let daemon = try NTPDaemonProcess(nts: true, keysetLines: ["rotation-period-seconds = 1", "stale-key-count = 7"])
+        defer { daemon.remove() }
+        let certificate = try #require(daemon.certificate)
+        let chrony = try ChronyClient(serverPort: daemon.ntpPort, ntsKEPort: daemon.ntsKEPort, trustedCertificate: certificate.certificatePath)
+        defer { chrony.stop() }
+        let source = try chrony.waitForSource(timeout: 20) { $0.reach & 0b111 == 0b111 }
+        #expect(source != nil, "chronyc shows no source:\n\(chrony.log)")
+        let before = try #require(try chrony.authData())
+        // Several rotations while chrony keeps polling with cookies sealed under older keys.
+        usleep(4_000_000)
+        let after = try #require(try chrony.authData())
+        #expect(after.naks == before.naks)
+        #expect(after.keyEstablishmentAttempts == before.keyEstablishmentAttempts)
+        #expect(try chrony.source()?.reach == 0xFF)
+        let stopped = daemon.stop()
+        #expect(stopped.log.contains("rotated NTS cookie key"), "\(stopped.log)")
+        #expect(stopped.log.contains("nts-nak=0"), "\(stopped.log)")
+    }
 }

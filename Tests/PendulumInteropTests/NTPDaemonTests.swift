@@ -5,8 +5,10 @@ import Testing
 /// corrupt key file, busy port, clean stop.
 @Suite(.serialized) struct NTPDaemonTests {
     @Test func plainAndNTSQueriesAgainstOurServer() throws {
-        let daemon = try NTPDaemonProcess(nts: true)
+        let daemon = try NTPDaemonProcess(nts: true, alsoIPv6: true)
         defer { daemon.remove() }
+        let overIPv6 = try ChildProcess.run(TestPaths.pendulum, ["query", "--samples", "1", "--port", "\(daemon.ntpPort)", "::1"], timeout: 10)
+        #expect(overIPv6.status == 0, "\(overIPv6.stderr)")
         let plain = try ChildProcess.run(TestPaths.pendulum, ["query", "--port", "\(daemon.ntpPort)", "127.0.0.1"], timeout: 10)
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(plain.stdout.contains("stratum          2"))

@@ -12,19 +12,20 @@ final class NTPDaemonProcess {
     var keyPath: String { directory.appendingPathComponent("keys.bin").path }
     private(set) var child: ChildProcess?
 
-    init(nts: Bool, localStratum: Int? = 2, extraServerLines: [String] = []) throws {
+    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = []) throws {
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
         certificate = nts ? try TestCertificate() : nil
         ntsKEPort = nts ? freeTCPPort() : nil
-        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""] + extraServerLines
+        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""]
+        if alsoIPv6 { lines += ["[[server]]", "listen = \"[::1]:\(ntpPort)\""] }
         if let certificate, let ntsKEPort {
             lines += [
                 "[[nts-ke-server]]", "listen = \"127.0.0.1:\(ntsKEPort)\"",
                 "certificate-chain-path = \"\(certificate.certificatePath)\"",
                 "private-key-path = \"\(certificate.privateKeyPath)\"", "ntp-port = \(ntpPort)",
                 "[keyset]", "key-storage-path = \"\(keyPath)\"",
-            ]
+            ] + keysetLines
         }
         if let localStratum { lines += ["[synchronization]", "local-stratum = \(localStratum)"] }
         try lines.joined(separator: "\n").appending("\n").write(toFile: configPath, atomically: true, encoding: .utf8)
