@@ -75,13 +75,10 @@ public struct NTPServerCore: Sendable {
         do { packet = try NTPPacket(parsing: request) } catch { return .drop(.malformed) }
         let isNTS = packet.extensionFields.contains { $0.type == ExtensionFieldType.ntsUniqueIdentifier }
 
-        if var limiter = rateLimiter {
-            let verdict = limiter.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds)
-            rateLimiter = limiter
-            if case .limited(let mayKiss) = verdict {
-                guard mayKiss, !isNTS else { return .drop(.rateLimited) }
-                return kiss(.rate, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
-            }
+        // Mutated in place through the optional: a copy would duplicate the whole table.
+        if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds) {
+            guard mayKiss, !isNTS else { return .drop(.rateLimited) }
+            return kiss(.rate, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
         }
 
         if isNTS {
