@@ -74,4 +74,12 @@ import PendulumDaemonConfig
         let error = try #require(failure("[[server]]\nlisten = \n"))
         #expect(error.line == 2)
     }
+
+    @Test func documentedExampleIsValid() throws {
+        let path = String(#filePath.split(separator: "/Tests/").first ?? "") + "/docs/examples/nts-server.toml"
+        let configuration = try DaemonConfigurationParser.load(path: path)
+        #expect(configuration.servers.count == 2)
+        #expect(configuration.ntsKEServers.first?.ntpPort == 11123)
+        #expect(configuration.synchronization.localStratum == 2)
+    }
 }
