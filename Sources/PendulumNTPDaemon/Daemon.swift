@@ -76,5 +76,9 @@ public enum Daemon {
         log("signal \(signalNumber): stopping")
         await shutDown()
         log("stopped; requests: \(state.counters.summary)")
+        for (listener, section) in zip(listeners, configuration.ntsKEServers) {
+            let counters = listener.counters
+            log("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures)")
+        }
     }
 }
