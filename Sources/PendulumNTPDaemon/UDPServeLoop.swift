@@ -34,6 +34,10 @@ public final class UDPServeLoop: Sendable {
         var random = SystemRandomSource()
         // One byte over the limit: a datagram that fills the buffer is known to be oversized.
         let capacity = configuration.maximumRequestBytes + 1
+        // Counters go to the shared state when idle, every few thousand requests and at the
+        // end: a lock per request would cost more than the answer itself.
+        var unpublished = 0
+        defer { state.publish(core.counters, loop: index) }
         while !stop.isSet {
             let received: ReceivedDatagram?
             do {
@@ -41,7 +45,10 @@ public final class UDPServeLoop: Sendable {
             } catch {
                 continue
             }
-            guard let datagram = received else { continue }
+            guard let datagram = received else {
+                if unpublished > 0 { state.publish(core.counters, loop: index); unpublished = 0 }
+                continue
+            }
             let (clock, keyset) = state.snapshot
             let decision = core.decide(
                 request: datagram.bytes, client: datagram.sender.addressBytes,
@@ -52,7 +59,8 @@ public final class UDPServeLoop: Sendable {
             if let reply = decision.reply {
                 _ = try? socket.send(reply, to: datagram.sender)
             }
-            state.publish(core.counters, loop: index)
+            unpublished += 1
+            if unpublished >= 4096 { state.publish(core.counters, loop: index); unpublished = 0 }
         }
     }
 
