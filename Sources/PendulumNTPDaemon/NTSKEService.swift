@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PendulumDaemonConfig
 import PendulumNTS
 import PendulumNTSKE
@@ -6,6 +9,12 @@ import PendulumNTSKE
 /// `NTSKEServerNegotiation`, cookies sealed with the keyset the NTP side will open them with.
 enum NTSKEService {
     static func start(_ section: NTSKEServerSection, state: ServingState) async throws(DaemonError) -> NTSKEServerListener {
+        // TLS libraries report a missing file as a bare "failed to load"; say which and why.
+        for (key, path) in [("certificate-chain-path", section.certificateChainPath), ("private-key-path", section.privateKeyPath)] {
+            if access(path, R_OK) != 0 {
+                throw .startup("nts-ke-server \(section.listen): \(key) \(path): \(String(cString: strerror(errno)))")
+            }
+        }
         let negotiation = NTSKEServerNegotiation(ntpServer: section.ntpServer, ntpPort: section.ntpPort)
         var limits = NTSKEServerLimits()
         limits.connectionTimeout = .seconds(section.timeoutSeconds)

@@ -67,4 +67,15 @@ import Testing
         #expect(second.status == 1)
         #expect(second.stderr.contains("cannot listen for NTP on 127.0.0.1:\(daemon.ntpPort)"), "\(second.stderr)")
     }
+
+    @Test func missingCertificateIsAClearError() throws {
+        let daemon = try NTPDaemonProcess(nts: true)
+        defer { daemon.remove() }
+        daemon.stop()
+        let certificate = try #require(daemon.certificate)
+        try FileManager.default.removeItem(atPath: certificate.certificatePath)
+        let result = try ChildProcess.run(TestPaths.pendulumNTPD, ["--config", daemon.configPath], timeout: 10)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("certificate-chain-path \(certificate.certificatePath): No such file or directory"), "\(result.stderr)")
+    }
 }
