@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "PendulumNTPDaemon",
             dependencies: [
-                "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime",
+                "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
