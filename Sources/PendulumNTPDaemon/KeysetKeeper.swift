@@ -24,10 +24,12 @@ public final class KeysetKeeper: Sendable {
     }
 
     /// Checks once a second whether the current key is due; a failed save is reported and
-    /// retried, and the unsaved keyset is not used.
+    /// retried, and the unsaved keyset is not used (cookies it sealed would not survive a restart).
     public init(section: KeysetSection, state: ServingState, stop: StopFlag, log: @escaping @Sendable (String) -> Void) throws(DaemonError) {
         thread = try DaemonThread {
             var random = SystemRandomSource()
+            // A failing save is retried every second but reported once, and its recovery too.
+            var failing = false
             while !stop.isSet {
                 var pause = timespec(tv_sec: 1, tv_nsec: 0)
                 nanosleep(&pause, nil)
@@ -37,8 +39,10 @@ public final class KeysetKeeper: Sendable {
                     try KeysetFile.save(keyset, path: section.keyStoragePath)
                     state.update(keyset: keyset)
                     log("rotated NTS cookie key: current key id \(keyset.current.id), \(keyset.stale.count) stale keys kept")
+                    failing = false
                 } catch {
-                    log("cannot save rotated keyset, keeping the previous one: \(error)")
+                    if !failing { log("cannot save rotated keyset, keeping the previous one and retrying each second: \(error)") }
+                    failing = true
                 }
             }
         }

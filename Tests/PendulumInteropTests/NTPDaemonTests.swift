@@ -78,4 +78,22 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("certificate-chain-path \(certificate.certificatePath): No such file or directory"), "\(result.stderr)")
     }
+
+    @Test func rotationThatCannotBeSavedKeepsTheOldKeyAndSaysSoOnce() throws {
+        let daemon = try NTPDaemonProcess(nts: true, keysetLines: ["rotation-period-seconds = 1"])
+        defer { daemon.remove() }
+        // The key file's directory disappears under the running daemon: every save now fails.
+        try FileManager.default.removeItem(at: daemon.directory)
+        usleep(3_500_000)
+        let certificate = try #require(daemon.certificate)
+        let nts = try ChildProcess.run(TestPaths.pendulum, [
+            "query", "--nts", "--samples", "1", "--ca-file", certificate.certificatePath, "--ke-port", "\(daemon.ntsKEPort ?? 0)",
+            "--port", "\(daemon.ntpPort)", "127.0.0.1",
+        ], timeout: 15)
+        #expect(nts.status == 0, "\(nts.stderr)")
+        let stopped = daemon.stop()
+        #expect(stopped.status == 0)
+        #expect(stopped.log.components(separatedBy: "cannot save rotated keyset").count == 2, "\(stopped.log)")
+        #expect(!stopped.log.contains("rotated NTS cookie key"), "\(stopped.log)")
+    }
 }
