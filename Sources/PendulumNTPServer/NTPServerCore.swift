@@ -68,6 +68,11 @@ public struct NTPServerCore: Sendable {
 
         guard configuration.access.permits(client) else {
             guard configuration.access.refusal == .kiss else { return .drop(.denied) }
+            // DENY kisses obey the client's rate too: spoofed denied sources must not turn the
+            // server into a reflector.
+            if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds), !mayKiss {
+                return .drop(.denied)
+            }
             return kiss(.deny, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
         }
 

@@ -134,6 +134,17 @@ import PendulumTime
         #expect(silent.counters[.denied] == 1)
     }
 
+    @Test func denyKissesAreRateLimited() throws {
+        let limit = RateLimiter.Configuration(minimumIntervalNanoseconds: 1_000_000_000, burst: 2, kissIntervalNanoseconds: 10_000_000_000, tableSize: 64)
+        let deny = [try AddressPrefix(parsing: "192.0.2.0/24")]
+        var core = NTPServerCore(configuration: NTPServerCore.Configuration(access: AccessPolicy(deny: deny), rateLimit: limit))
+        var kisses = 0
+        for _ in 0..<100 where Fixture.decide(&core, Fixture.request(), at: 0).outcome == .kiss(.deny) { kisses += 1 }
+        // The burst, then one more kiss for going over it, then silence.
+        #expect(kisses == 3)
+        #expect(core.counters[.denied] == 97)
+    }
+
     @Test func allowListRefusesEveryoneElse() throws {
         let allow = [try AddressPrefix(parsing: "10.0.0.0/8")]
         var core = NTPServerCore(configuration: NTPServerCore.Configuration(access: AccessPolicy(allow: allow), rateLimit: nil))
