@@ -7,5 +7,6 @@ extension PendulumCommand {
         QueryCommand.self,
         SimulateCommand.self,
         ValidateCommand.self,
+        BenchServeCommand.self,
     ]
 }
