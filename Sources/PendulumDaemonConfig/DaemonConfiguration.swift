@@ -10,6 +10,19 @@ public struct DaemonConfiguration: Sendable {
     public var synchronization = SynchronizationSection()
 
     public init() {}
+
+    /// Makes relative file paths relative to `directory` (the configuration file's).
+    public mutating func resolveRelativePaths(against directory: String) {
+        func resolved(_ path: String) -> String {
+            guard !path.hasPrefix("/"), directory != "." else { return path }
+            return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+        }
+        for index in ntsKEServers.indices {
+            ntsKEServers[index].certificateChainPath = resolved(ntsKEServers[index].certificateChainPath)
+            ntsKEServers[index].privateKeyPath = resolved(ntsKEServers[index].privateKeyPath)
+        }
+        if let path = keyset?.keyStoragePath { keyset?.keyStoragePath = resolved(path) }
+    }
 }
 
 /// One `[[server]]`: an NTP listener and its policy.

@@ -18,12 +18,22 @@ public enum DaemonConfigurationParser {
         return try reader.configuration(from: table)
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file. Relative paths in it (certificate, key, key file) are taken
+    /// relative to the file's directory, so a configuration means the same from any working
+    /// directory.
     public static func load(path: String) throws(ConfigurationError) -> DaemonConfiguration {
         guard let text = TextFile.read(path: path) else {
             throw ConfigurationError(file: path, line: nil, key: "", message: "cannot read the file")
         }
-        return try parse(text, file: path)
+        var configuration = try parse(text, file: path)
+        configuration.resolveRelativePaths(against: directory(of: path))
+        return configuration
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
     }
 }
 

@@ -81,5 +81,9 @@ import PendulumDaemonConfig
         #expect(configuration.servers.count == 2)
         #expect(configuration.ntsKEServers.first?.ntpPort == 11123)
         #expect(configuration.synchronization.localStratum == 2)
+        // Relative paths are taken from the file's directory.
+        let directory = String(path.dropLast("/nts-server.toml".count))
+        #expect(configuration.ntsKEServers.first?.certificateChainPath == directory + "/cert.pem")
+        #expect(configuration.keyset?.keyStoragePath == directory + "/keys.bin")
     }
 }
