@@ -2,7 +2,7 @@ import Foundation
 
 /// chronyd -x as a client of one server on loopback, with its command socket in a private
 /// directory so `chronyc -h SOCKET` can read its sources and NTS state.
-final class ChronyClient {
+final class ChronyClient: @unchecked Sendable {
     let directory: URL
     var socketPath: String { directory.appendingPathComponent("chronyd.sock").path }
     private let child: ChildProcess
@@ -65,14 +65,15 @@ final class ChronyClient {
         return AuthData(mode: fields[1], keyEstablishmentAttempts: attempts, naks: naks, cookies: cookies)
     }
 
-    /// Polls until `condition` holds for the source, or the deadline passes.
-    func waitForSource(timeout: TimeInterval, _ condition: (Source) -> Bool) throws -> Source? {
+    /// Polls until `condition` holds for the source, or the deadline passes. Sleeps with
+    /// Task.sleep: a blocked cooperative thread would stall other suites' async tests.
+    func waitForSource(timeout: TimeInterval, _ condition: (Source) -> Bool) async throws -> Source? {
         let deadline = Date().addingTimeInterval(timeout)
         var last: Source?
         while Date() < deadline {
-            last = try source()
+            last = try await offCooperativePool { try self.source() }
             if let last, condition(last) { return last }
-            usleep(250_000)
+            try await Task.sleep(for: .milliseconds(250))
         }
         return last
     }

@@ -3,7 +3,9 @@ import Foundation
 /// A pendulum-ntpd for a test: its own directory with config, certificate and key file, on free
 /// loopback ports; started and waited for until it says it is ready; restartable with the same
 /// ports and key file.
-final class NTPDaemonProcess {
+/// Used by one test at a time; `@unchecked Sendable` so its blocking calls can run off the
+/// cooperative pool.
+final class NTPDaemonProcess: @unchecked Sendable {
     let directory: URL
     let ntpPort: UInt16
     let ntsKEPort: UInt16?
