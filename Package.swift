@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pendulum", targets: ["pendulum"]),
+        .executable(name: "pendulum-ntpd", targets: ["pendulum-ntpd"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
@@ -80,6 +82,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // NTP server core: response decisions, access lists, rate limiting, NTS. No I/O.
+        .target(
+            name: "PendulumNTPServer", dependencies: ["PendulumTime", "PendulumNTP", "PendulumNTS"],
+            swiftSettings: swiftSettings
+        ),
+        // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
+        .target(
+            name: "PendulumDaemonConfig",
+            dependencies: ["PendulumIO", "PendulumNTPServer", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
+        // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.
+        .target(
+            name: "PendulumNTPDaemon",
+            dependencies: [
+                "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "pendulum-ntpd", dependencies: ["PendulumNTPDaemon"], swiftSettings: swiftSettings),
         // Load generation for benchmarks (`pendulum bench serve`).
         .target(name: "PendulumBench", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
@@ -87,7 +109,7 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -107,13 +129,18 @@ let package = Package(
             dependencies: ["PendulumSimulation", "PendulumDiscipline", "PendulumTime"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "PendulumNTPServerTests",
+            dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum", "pendulum-ntpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

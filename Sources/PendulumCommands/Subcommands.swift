@@ -8,5 +8,6 @@ extension PendulumCommand {
         SimulateCommand.self,
         StatusCommand.self,
         BenchCommand.self,
+        ValidateCommand.self,
     ]
 }

@@ -72,6 +72,7 @@ enum TestPaths {
     }
 
     static var pendulum: String { productsDirectory.appendingPathComponent("pendulum").path }
+    static var pendulumNTPD: String { productsDirectory.appendingPathComponent("pendulum-ntpd").path }
 
     /// A fresh private directory (chrony refuses world-accessible socket directories).
     static func temporaryDirectory(_ name: String) throws -> URL {

@@ -1,0 +1,30 @@
+import NIOConcurrencyHelpers
+import PendulumNTPServer
+import PendulumNTS
+
+/// What every serving thread reads for each request (the clock state and the cookie keyset)
+/// and what they report back (their counters). Writers are rare: rotation, discipline updates.
+public final class ServingState: Sendable {
+    private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?)>
+    private let countersByLoop: NIOLockedValueBox<[Int: ServerCounters]>
+
+    public init(clock: ServerClockState, keyset: CookieKeyset?) {
+        shared = NIOLockedValueBox((clock, keyset))
+        countersByLoop = NIOLockedValueBox([:])
+    }
+
+    public var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { $0 } }
+
+    public var keyset: CookieKeyset? { shared.withLockedValue { $0.keyset } }
+
+    public func update(keyset: CookieKeyset) { shared.withLockedValue { $0.keyset = keyset } }
+
+    public func update(clock: ServerClockState) { shared.withLockedValue { $0.clock = clock } }
+
+    func publish(_ counters: ServerCounters, loop: Int) { countersByLoop.withLockedValue { $0[loop] = counters } }
+
+    /// All serving threads' counters added up.
+    public var counters: ServerCounters {
+        countersByLoop.withLockedValue { $0.values.reduce(ServerCounters(), +) }
+    }
+}

@@ -1,0 +1,147 @@
+import PendulumNTP
+import PendulumNTS
+import PendulumTime
+
+/// The server's decision for each request datagram, without I/O: bytes, the client's address
+/// and timestamps in; the reply (or the reason for none) out, counted per class.
+///
+/// Rules that keep it from being abused: only mode 3 (client) is ever answered, with mode 4;
+/// no reply is larger than its request; refusals are kisses no larger than the request, and
+/// RATE kisses are themselves rate limited; NTS requests over the rate are dropped (an
+/// unauthenticated kiss would be ignored by an NTS client anyway).
+public struct NTPServerCore: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var access: AccessPolicy
+        /// nil: no rate limiting.
+        public var rateLimit: RateLimiter.Configuration?
+        /// Requests longer than this are dropped unread.
+        public var maximumRequestBytes: Int
+        /// Plain (non-NTS) requests get an RSTR kiss instead of time.
+        public var requireNTS: Bool
+
+        public init(access: AccessPolicy = AccessPolicy(), rateLimit: RateLimiter.Configuration? = RateLimiter.Configuration(),
+                    maximumRequestBytes: Int = 2048, requireNTS: Bool = false) {
+            self.access = access
+            self.rateLimit = rateLimit
+            self.maximumRequestBytes = maximumRequestBytes
+            self.requireNTS = requireNTS
+        }
+    }
+
+    public let configuration: Configuration
+    public private(set) var counters = ServerCounters()
+    private var rateLimiter: RateLimiter?
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        rateLimiter = configuration.rateLimit.map { RateLimiter(configuration: $0) }
+    }
+
+    /// Decides and counts.
+    /// - Parameters:
+    ///   - client: the sender's address bytes (4 or 16), for access control and rate limiting.
+    ///   - receiveTime: T2, when the request arrived (a kernel timestamp where there is one).
+    ///   - monotonicNanoseconds: a monotonic clock reading, for rate limiting only.
+    ///   - transmitTime: read for T3 as late as the reply's construction allows.
+    public mutating func decide(
+        request: [UInt8], client: [UInt8], receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
+        transmitTime: () -> NTPTimestamp
+    ) -> ServerDecision {
+        let decision = evaluate(request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
+        counters.record(decision.outcome)
+        return decision
+    }
+
+    private mutating func evaluate(
+        request: [UInt8], client: [UInt8], receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
+        transmitTime: () -> NTPTimestamp
+    ) -> ServerDecision {
+        // Cheapest checks first, on the raw first byte: nothing but a client request is read further.
+        guard request.count <= configuration.maximumRequestBytes else { return .drop(.oversized) }
+        guard request.count >= NTPHeader.byteCount, let first = request.first else { return .drop(.malformed) }
+        guard first & 0x7 == NTPMode.client.rawValue else { return .drop(.wrongMode) }
+        let version = (first >> 3) & 0x7
+        guard (1...4).contains(version) else { return .drop(.unsupportedVersion) }
+
+        guard configuration.access.permits(client) else {
+            guard configuration.access.refusal == .kiss else { return .drop(.denied) }
+            // DENY kisses obey the client's rate too: spoofed denied sources must not turn the
+            // server into a reflector.
+            if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds), !mayKiss {
+                return .drop(.denied)
+            }
+            return kiss(.deny, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
+        }
+
+        let packet: NTPPacket
+        do { packet = try NTPPacket(parsing: request) } catch { return .drop(.malformed) }
+        let isNTS = packet.extensionFields.contains { $0.type == ExtensionFieldType.ntsUniqueIdentifier }
+
+        // Mutated in place through the optional: a copy would duplicate the whole table.
+        if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds) {
+            guard mayKiss, !isNTS else { return .drop(.rateLimited) }
+            return kiss(.rate, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
+        }
+
+        if isNTS {
+            guard let keyset else { return .drop(.ntsUnavailable) }
+            switch NTSServerHandler.authenticate(request, keyset: keyset) {
+            case .drop:
+                return .drop(.ntsInvalid)
+            case .nak(let header, let uniqueIdentifier):
+                let nak = NTSServerHandler.nak(respondingTo: header, uniqueIdentifier: uniqueIdentifier, transmit: transmitTime())
+                guard nak.count <= request.count else { return .drop(.ntsInvalid) }
+                return .ntsNak(nak)
+            case .respond(let authenticated):
+                var header = Self.responseHeader(to: packet.header, state: state, receiveTime: receiveTime)
+                header.transmitTimestamp = transmitTime()
+                let reply = NTSServerHandler.response(header: header, to: authenticated, keyset: keyset, random: &random)
+                guard !reply.isEmpty, reply.count <= request.count else { return .drop(.ntsInvalid) }
+                counters.respondedNTS += 1
+                return .respond(reply)
+            }
+        }
+
+        if configuration.requireNTS {
+            return kiss(.restrict, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
+        }
+        var header = Self.responseHeader(to: packet.header, state: state, receiveTime: receiveTime)
+        var reply: [UInt8] = []
+        reply.reserveCapacity(NTPHeader.byteCount)
+        header.transmitTimestamp = transmitTime()
+        header.write(to: &reply)
+        return .respond(reply)
+    }
+
+    /// The answer's header: mode 4, version and poll copied, origin = the request's transmit
+    /// time, T2 as receive; transmit is filled in last by the caller.
+    static func responseHeader(to request: NTPHeader, state: ServerClockState, receiveTime: NTPTimestamp) -> NTPHeader {
+        NTPHeader(
+            leap: state.wireLeap, version: request.version, mode: .server, stratum: state.wireStratum,
+            poll: request.poll, precision: state.precision, rootDelay: state.rootDelay, rootDispersion: state.rootDispersion,
+            referenceID: state.isSynchronized ? state.referenceID : ReferenceID(rawValue: 0),
+            referenceTimestamp: state.isSynchronized ? (state.referenceTimestamp == .zero ? receiveTime : state.referenceTimestamp) : .zero,
+            originTimestamp: request.transmitTimestamp, receiveTimestamp: receiveTime, transmitTimestamp: .zero
+        )
+    }
+
+    /// A kiss-o'-death (RFC 5905 §7.4): LI 3, stratum 0, the code as reference id, the
+    /// request's transmit time as origin so the client can match it. 48 bytes, and only ever
+    /// sent for requests of at least 48 bytes.
+    private func kiss(_ code: KissCode, request: [UInt8], receiveTime: NTPTimestamp, transmitTime: () -> NTPTimestamp) -> ServerDecision {
+        let version = (request[0] >> 3) & 0x7
+        var origin: UInt64 = 0
+        for byte in request[40..<48] { origin = origin << 8 | UInt64(byte) }
+        let header = NTPHeader(
+            leap: .unsynchronized, version: version, mode: .server, stratum: 0, poll: Int8(bitPattern: request[2]),
+            precision: 0, referenceID: code.referenceID, originTimestamp: NTPTimestamp(rawValue: origin),
+            receiveTimestamp: receiveTime, transmitTimestamp: transmitTime()
+        )
+        var reply: [UInt8] = []
+        header.write(to: &reply)
+        return .kissOfDeath(reply, code)
+    }
+}

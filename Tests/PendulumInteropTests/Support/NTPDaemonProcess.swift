@@ -1,0 +1,73 @@
+import Foundation
+
+/// A pendulum-ntpd for a test: its own directory with config, certificate and key file, on free
+/// loopback ports; started and waited for until it says it is ready; restartable with the same
+/// ports and key file.
+/// Used by one test at a time; `@unchecked Sendable` so its blocking calls can run off the
+/// cooperative pool.
+final class NTPDaemonProcess: @unchecked Sendable {
+    let directory: URL
+    let ntpPort: UInt16
+    let ntsKEPort: UInt16?
+    let certificate: TestCertificate?
+    var configPath: String { directory.appendingPathComponent("ntpd.toml").path }
+    var keyPath: String { directory.appendingPathComponent("keys.bin").path }
+    private(set) var child: ChildProcess?
+
+    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = []) throws {
+        directory = try TestPaths.temporaryDirectory("ntpd")
+        ntpPort = freeUDPPort()
+        certificate = nts ? try TestCertificate() : nil
+        ntsKEPort = nts ? freeTCPPort() : nil
+        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""]
+        if alsoIPv6 { lines += ["[[server]]", "listen = \"[::1]:\(ntpPort)\""] }
+        if let certificate, let ntsKEPort {
+            lines += [
+                "[[nts-ke-server]]", "listen = \"127.0.0.1:\(ntsKEPort)\"",
+                "certificate-chain-path = \"\(certificate.certificatePath)\"",
+                "private-key-path = \"\(certificate.privateKeyPath)\"", "ntp-port = \(ntpPort)",
+                "[keyset]", "key-storage-path = \"\(keyPath)\"",
+            ] + keysetLines
+        }
+        if let localStratum { lines += ["[synchronization]", "local-stratum = \(localStratum)"] }
+        try lines.joined(separator: "\n").appending("\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    func start() throws {
+        let child = ChildProcess(TestPaths.pendulumNTPD, ["--config", configPath])
+        try child.start()
+        self.child = child
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if child.standardError.contains("ready:") { return }
+            guard child.process.isRunning else { break }
+            usleep(20_000)
+        }
+        child.stop()
+        throw DaemonFailed(log: child.standardError)
+    }
+
+    /// SIGTERM; returns the exit status and what it logged.
+    @discardableResult
+    func stop() -> (status: Int32, log: String) {
+        guard let child else { return (0, "") }
+        if child.process.isRunning { kill(child.process.processIdentifier, SIGTERM) }
+        let status = child.wait(timeout: 5)
+        self.child = nil
+        return (status, child.standardError)
+    }
+
+    func remove() {
+        stop()
+        certificate?.remove()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { remove() }
+}
+
+struct DaemonFailed: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "pendulum-ntpd did not become ready:\n\(log)" }
+}

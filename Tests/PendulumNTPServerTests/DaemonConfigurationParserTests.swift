@@ -1,0 +1,89 @@
+import Testing
+import PendulumDaemonConfig
+
+@Suite struct DaemonConfigurationParserTests {
+    let issueExample = """
+        [[server]]
+        listen = "127.0.0.1:11123"
+        [[nts-ke-server]]
+        listen = "127.0.0.1:14460"
+        certificate-chain-path = "cert.pem"
+        private-key-path = "key.pem"
+        ntp-port = 11123          # sent as a Port record when set
+        [keyset]
+        key-storage-path = "keys.bin"
+        """
+
+    @Test func parsesTheIssueExample() throws {
+        let configuration = try DaemonConfigurationParser.parse(issueExample, file: "a.toml")
+        #expect(configuration.servers.map(\.listen.description) == ["127.0.0.1:11123"])
+        #expect(configuration.ntsKEServers.first?.ntpPort == 11123)
+        #expect(configuration.ntsKEServers.first?.certificateChainPath == "cert.pem")
+        #expect(configuration.keyset?.keyStoragePath == "keys.bin")
+        #expect(configuration.keyset?.rotationPeriodSeconds == 86_400)
+        #expect(configuration.keyset?.staleKeyCount == 7)
+        #expect(configuration.synchronization.localStratum == nil)
+    }
+
+    @Test func parsesPolicyAndSynchronization() throws {
+        let text = """
+            [[server]]
+            listen = "[::1]:123"
+            allow = ["::1/128", "127.0.0.0/8"]
+            deny = ["10.0.0.0/8"]
+            deny-action = "drop"
+            rate-limit-interval-ms = 0
+            [synchronization]
+            local-stratum = 3
+            """
+        let configuration = try DaemonConfigurationParser.parse(text, file: "b.toml")
+        let server = try #require(configuration.servers.first)
+        #expect(server.listen.description == "[::1]:123")
+        #expect(server.allow.count == 2)
+        #expect(server.denyAction == .drop)
+        #expect(server.rateLimit == nil)
+        #expect(configuration.synchronization.localStratum == 3)
+    }
+
+    func failure(_ text: String) -> ConfigurationError? {
+        do { _ = try DaemonConfigurationParser.parse(text, file: "bad.toml"); return nil } catch { return error }
+    }
+
+    @Test func unknownKeyIsNamedWithItsLine() throws {
+        let error = try #require(failure(issueExample + "\nrotation = 5\n"))
+        #expect(error.key == "keyset.rotation")
+        #expect(error.line == 10)
+        #expect(error.description.hasPrefix("bad.toml:10: keyset.rotation: unknown key"))
+        let topLevel = try #require(failure("[[servers]]\nlisten = \"127.0.0.1:1\"\n"))
+        #expect(topLevel.key == "servers")
+        #expect(topLevel.line == 1)
+    }
+
+    @Test func wrongTypesRangesAndMissingKeys() throws {
+        #expect(try #require(failure("[[server]]\nlisten = 123\n")).key == "server[0].listen")
+        #expect(try #require(failure("[[server]]\nlisten = \"localhost:123\"\n")).key == "server[0].listen")
+        #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:70000\"\n")).key == "server[0].listen")
+        #expect(try #require(failure("[[server]]\n")).key == "server[0].listen")
+        #expect(try #require(failure("[synchronization]\nlocal-stratum = 16\n")).key == "synchronization.local-stratum")
+        #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\ndeny = [\"10/8\"]\n")).key == "server[0].deny")
+        let noKeyset = try #require(failure("[[nts-ke-server]]\nlisten = \"127.0.0.1:1\"\ncertificate-chain-path = \"c\"\nprivate-key-path = \"k\"\n"))
+        #expect(noKeyset.key == "keyset")
+    }
+
+    @Test func invalidTOMLReportsItsLine() throws {
+        let error = try #require(failure("[[server]]\nlisten = \n"))
+        #expect(error.line == 2)
+    }
+
+    @Test func documentedExampleIsValid() throws {
+        let path = String(#filePath.split(separator: "/Tests/").first ?? "") + "/docs/examples/nts-server.toml"
+        let configuration = try DaemonConfigurationParser.load(path: path)
+        #expect(configuration.servers.count == 2)
+        #expect(configuration.ntsKEServers.first?.ntpPort == 11123)
+        #expect(configuration.synchronization.localStratum == 2)
+        // Relative paths are taken from the file's directory.
+        let directory = String(path.dropLast("/nts-server.toml".count))
+        #expect(configuration.ntsKEServers.first?.certificateChainPath == directory + "/cert.pem")
+        #expect(configuration.keyset?.keyStoragePath == directory + "/keys.bin")
+    }
+}
