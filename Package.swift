@@ -18,12 +18,14 @@ let package = Package(
         .library(name: "PendulumDiscipline", targets: ["PendulumDiscipline"]),
         .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
         .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
+        .executable(name: "pendulum-ptpd", targets: ["pendulum-ptpd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Time types: NTP/Unix timestamps, durations. No dependencies.
@@ -82,6 +84,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "pendulum", dependencies: ["PendulumCommands"], swiftSettings: swiftSettings),
+        // pendulum-ptpd: config, sockets, servo and status around the PTP core.
+        .target(
+            name: "PendulumPTPDaemon",
+            dependencies: [
+                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "pendulum-ptpd", dependencies: ["PendulumPTPDaemon"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
@@ -90,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "pendulum", "pendulum-ptpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
