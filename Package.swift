@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "PendulumDiscipline", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         // Seeded, deterministic network and oscillator models driving the discipline in virtual time.
         .target(
-            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline"],
+            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline", "PendulumPTP"],
             swiftSettings: swiftSettings
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.

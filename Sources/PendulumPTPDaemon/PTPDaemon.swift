@@ -185,7 +185,9 @@ public final class PTPDaemon {
                 lastDelay = nil
             case .timePropertiesChanged(let properties):
                 log("time properties: UTC offset \(properties.currentUtcOffset), valid \(properties.currentUtcOffsetValid), leap61 \(properties.leap61), leap59 \(properties.leap59)")
-            case .pathDelayMeasured, .peerDelayMeasured:
+            case .pathDelayMeasured(_, _, _, let slaveToMaster):
+                if !slaveToMaster.isSaturated { servo.delayMeasured(slaveToMaster: slaveToMaster.ntpDuration) }
+            case .peerDelayMeasured:
                 break
             }
         }
@@ -219,7 +221,15 @@ public final class PTPDaemon {
         lastDelay = delay
         offsetSamples += 1
         let localTime = clock.now()
-        let update = servo.handle(measurement, localTime: localTime)
+        let update: DisciplineUpdate
+        if measurement.exceedsIntervalRange || measurement.meanPathDelay.isSaturated {
+            // Days apart: only the wide offset is meaningful, and a step will follow.
+            update = servo.handle(masterToSlave: .nanoseconds(measurement.offsetFromMasterNanoseconds), meanPathDelay: .zero,
+                                  localTime: localTime)
+        } else {
+            update = servo.handle(masterToSlave: measurement.masterToSlave.ntpDuration,
+                                  meanPathDelay: measurement.meanPathDelay.ntpDuration, localTime: localTime)
+        }
         for action in update.actions {
             do {
                 switch action {
