@@ -60,7 +60,8 @@ public struct PTPServo: Sendable {
     /// delay = m2s + s2m, so the filter sees how much queueing each sample met on both legs and
     /// weighs it accordingly, and the estimate stays unbiased for symmetric paths (no median
     /// delay filter in between). Without one (P2P, or just after a step) the port's delay stands
-    /// in: offset = mpd − m2s, delay = 2·mpd.
+    /// in: offset = mpd − m2s, and the delay is mpd plus this Sync's delay as the filter's
+    /// current offset estimate implies it (2·mpd before the filter has one).
     public mutating func handle(masterToSlave: NTPDuration, meanPathDelay: NTPDuration, localTime: UnixTime)
         -> DisciplineUpdate
     {
@@ -71,7 +72,15 @@ public struct PTPServo: Sendable {
             delay = masterToSlave + slaveToMaster
         } else {
             offset = meanPathDelay - masterToSlave
-            delay = meanPathDelay < .zero ? .zero : meanPathDelay + meanPathDelay
+            let pathDelay = meanPathDelay < .zero ? NTPDuration.zero : meanPathDelay
+            if let estimate = discipline.estimate(for: Self.parent, at: NTPTimestamp(localTime)) {
+                // This Sync's own delay, as far as the filter's offset estimate tells: its
+                // queueing then weighs the sample as a round trip's would.
+                let syncDelay = masterToSlave + NTPDuration(approximateSeconds: estimate.offset)
+                delay = pathDelay + (syncDelay < .zero ? .zero : syncDelay)
+            } else {
+                delay = pathDelay + pathDelay
+            }
         }
         let sample = Measurement(offset: offset, delay: delay, localTime: NTPTimestamp(localTime), stratum: 1, leap: .none)
         let update = discipline.handle(sample, from: Self.parent)

@@ -17,6 +17,8 @@ public struct PTPSimulationScenario: Sendable {
     public var warmup: Double
     public var firstStepThreshold: Double? = 0.00002
     public var stepThreshold: Double? = 0.128
+    /// E2E (Delay_Req at the Sync rate) or P2P (Pdelay_Req at the Sync rate).
+    public var delayMechanism: DelayMechanism = .e2e
 
     public init(logSyncInterval: Int8, delay: DelayModel, oscillator: OscillatorModel, initialOffset: Double,
                 duration: Double, warmup: Double) {
@@ -58,8 +60,10 @@ public struct PTPSimulator: Sendable {
     public func run() -> SimulationResult {
         var random = SeededGenerator(seed: seed)
         let intervals = PTPLogIntervals(logAnnounceInterval: 1, logSyncInterval: scenario.logSyncInterval,
-                                        logMinDelayReqInterval: scenario.logSyncInterval)
-        let portConfiguration = PTPPortConfiguration(portNumber: 1, intervals: intervals)
+                                        logMinDelayReqInterval: scenario.logSyncInterval,
+                                        logMinPdelayReqInterval: scenario.logSyncInterval)
+        let portConfiguration = PTPPortConfiguration(portNumber: 1, intervals: intervals,
+                                                     delayMechanism: scenario.delayMechanism)
         let masterDefaults = DefaultDataset(clockIdentity: ClockIdentity(rawValue: 0x0000_00FF_FE00_0001),
                                             clockQuality: ClockQuality(clockClass: 6, clockAccuracy: 0x21),
                                             priority1: 1)

@@ -1,4 +1,5 @@
 import PendulumDiscipline
+import PendulumPTP
 import PendulumSimulation
 import Testing
 
@@ -34,5 +35,17 @@ struct PTPSimulatorTests {
         let second = PTPSimulator(scenario: Self.scenario(jitter: 10e-6, duration: 700), seed: 11).run()
         #expect(first.rmsOffset == second.rmsOffset)
         #expect(first.steps.map(\.amount) == second.steps.map(\.amount))
+    }
+}
+
+extension PTPSimulatorTests {
+    /// P2P has no slave-to-master leg to pair with; the servo still must hold the clock well
+    /// inside the delay noise.
+    @Test func peerToPeerConverges() {
+        var scenario = Self.scenario(jitter: 1e-6)
+        scenario.delayMechanism = .p2p
+        let result = PTPSimulator(scenario: scenario, seed: 7).run()
+        #expect(result.steps.count == 1)
+        #expect(result.rmsOffset < 1e-6, "rms \(result.rmsOffset)")
     }
 }
