@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "pendulum", targets: ["pendulum"]),
         .executable(name: "pendulum-ntpd", targets: ["pendulum-ntpd"]),
+        .executable(name: "pendulum-ptpd", targets: ["pendulum-ptpd"]),
         .library(name: "PendulumTime", targets: ["PendulumTime"]),
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
@@ -49,7 +50,7 @@ let package = Package(
         .target(name: "PendulumDiscipline", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         // Seeded, deterministic network and oscillator models driving the discipline in virtual time.
         .target(
-            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline"],
+            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline", "PendulumPTP"],
             swiftSettings: swiftSettings
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
@@ -102,6 +103,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "pendulum-ntpd", dependencies: ["PendulumNTPDaemon"], swiftSettings: swiftSettings),
+        // pendulum-ptpd: config, sockets, servo and status around the PTP core.
+        .target(
+            name: "PendulumPTPDaemon",
+            dependencies: [
+                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "pendulum-ptpd", dependencies: ["PendulumPTPDaemon"], swiftSettings: swiftSettings),
         // Load generation for benchmarks (`pendulum bench serve`).
         .target(name: "PendulumBench", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.
@@ -134,13 +145,14 @@ let package = Package(
             dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum", "pendulum-ntpd",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -47,6 +47,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Write the first run's offset trace as CSV to this file.") var csv: String?
     @Option(help: "Write the first run's offset trace as an SVG line chart to this file.") var plot: String?
+    @Option(name: .customLong("protocol"), help: "ntp, or ptp (E2E, two-step; see SimulateCommand+PTP.swift).")
+    var protocolName: String = "ntp"
+    @Option(help: "PTP only: log2 Sync (and Delay_Req) interval.") var syncInterval: Int = 0
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -110,6 +113,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if protocolName == "ptp" { return try runPTP() }
         var scenario = try scenario()
         var results: [SimulationResult] = []
         for index in 0..<runs {

@@ -74,6 +74,8 @@ enum TestPaths {
     static var pendulum: String { productsDirectory.appendingPathComponent("pendulum").path }
     static var pendulumNTPD: String { productsDirectory.appendingPathComponent("pendulum-ntpd").path }
 
+    static var pendulumPTPD: String { productsDirectory.appendingPathComponent("pendulum-ptpd").path }
+
     /// A fresh private directory (chrony refuses world-accessible socket directories).
     static func temporaryDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pendulum-\(name)-\(UUID().uuidString.prefix(8))")

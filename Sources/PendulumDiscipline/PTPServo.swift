@@ -1,0 +1,93 @@
+import PendulumTime
+
+/// The clock-discipline core configured as a PTP servo: one source (the parent), fed one sample
+/// per Sync. The PTP port has already removed the path delay; the filter gets the resulting
+/// offset with the round trip (twice the mean path delay) as the sample's delay, and turns
+/// them into steps and frequency corrections. Used by pendulum-ptpd and the PTP simulator.
+public struct PTPServo: Sendable {
+    private static let parent = SourceID(0)
+    private let configuration: DisciplineConfiguration
+    public private(set) var discipline: ClockDiscipline
+
+    /// - Parameters:
+    ///   - logSyncInterval: the port's log2 Sync interval (fixes the filter's sample interval).
+    ///   - stepThreshold: offsets beyond this (s) are stepped once synchronised; nil: never.
+    ///   - firstStepThreshold: offsets beyond this (s) are stepped at the first synchronisation.
+    public init(logSyncInterval: Int8, stepThreshold: Double?, firstStepThreshold: Double?) {
+        var configuration = DisciplineConfiguration()
+        let log = Int(logSyncInterval)
+        configuration.pollLimits = log...log
+        configuration.burstCount = 0
+        configuration.startupStepThreshold = firstStepThreshold
+        configuration.stepThreshold = stepThreshold
+        configuration.panicThreshold = nil
+        configuration.startupPanicThreshold = nil
+        // Sync messages come every second or faster: remove an offset within seconds, not the
+        // minutes an NTP poll interval would suggest.
+        configuration.minimumSlewTime = 16
+        self.configuration = configuration
+        discipline = ClockDiscipline(configuration: configuration)
+        discipline.addSource(Self.parent)
+    }
+
+    /// A new parent (or none): its samples do not continue the old ones.
+    public mutating func restart() {
+        slaveToMaster = nil
+        discipline = ClockDiscipline(configuration: configuration)
+        discipline.addSource(Self.parent)
+    }
+
+    /// The slave-to-master leg (t4 − t3, Delay_Resp correction removed) of the latest E2E delay
+    /// exchange, paired with each following Sync like NTP's four timestamps.
+    private var slaveToMaster: NTPDuration?
+    /// Delay exchanges to ignore: one that straddled a step mixes two timescales.
+    private var delayExchangesToSkip = 0
+
+    /// A completed E2E delay exchange.
+    public mutating func delayMeasured(slaveToMaster leg: NTPDuration) {
+        if delayExchangesToSkip > 0 {
+            delayExchangesToSkip -= 1
+            return
+        }
+        slaveToMaster = leg
+    }
+
+    /// One Sync. `masterToSlave` is t2 − t1 less corrections (local − master offset plus the
+    /// Sync's delay), `meanPathDelay` the delay the port removed from it (E2E or P2P), and
+    /// `localTime` the Sync's ingress on the steered clock.
+    ///
+    /// With an E2E slave-to-master leg at hand, the sample is NTP's: offset = (s2m − m2s)/2 and
+    /// delay = m2s + s2m, so the filter sees how much queueing each sample met on both legs and
+    /// weighs it accordingly, and the estimate stays unbiased for symmetric paths (no median
+    /// delay filter in between). Without one (P2P, or just after a step) the port's delay stands
+    /// in: offset = mpd − m2s, and the delay is mpd plus this Sync's delay as the filter's
+    /// current offset estimate implies it (2·mpd before the filter has one).
+    public mutating func handle(masterToSlave: NTPDuration, meanPathDelay: NTPDuration, localTime: UnixTime)
+        -> DisciplineUpdate
+    {
+        let offset: NTPDuration
+        let delay: NTPDuration
+        if let slaveToMaster {
+            offset = NTPDuration.midpoint(slaveToMaster, NTPDuration.zero - masterToSlave)
+            delay = masterToSlave + slaveToMaster
+        } else {
+            offset = meanPathDelay - masterToSlave
+            let pathDelay = meanPathDelay < .zero ? NTPDuration.zero : meanPathDelay
+            if let estimate = discipline.estimate(for: Self.parent, at: NTPTimestamp(localTime)) {
+                // This Sync's own delay, as far as the filter's offset estimate tells: its
+                // queueing then weighs the sample as a round trip's would.
+                let syncDelay = masterToSlave + NTPDuration(approximateSeconds: estimate.offset)
+                delay = pathDelay + (syncDelay < .zero ? .zero : syncDelay)
+            } else {
+                delay = pathDelay + pathDelay
+            }
+        }
+        let sample = Measurement(offset: offset, delay: delay, localTime: NTPTimestamp(localTime), stratum: 1, leap: .none)
+        let update = discipline.handle(sample, from: Self.parent)
+        if update.actions.contains(where: { if case .step = $0 { true } else { false } }) {
+            slaveToMaster = nil
+            delayExchangesToSkip = 1
+        }
+        return update
+    }
+}

@@ -1,0 +1,293 @@
+import CPendulumShim
+import Foundation
+import Glibc
+import PendulumDiscipline
+import PendulumIO
+import PendulumPTP
+import PendulumTime
+
+/// pendulum-ptpd's shell: one poll loop that feeds received messages, transmit timestamps and
+/// expired timers into `PTPInstance`, performs the actions it returns on the sockets and the
+/// clock, runs the servo on its offset samples, and reports status. Single-threaded; SIGTERM
+/// and SIGINT arrive through a signalfd and end the loop cleanly.
+public final class PTPDaemon {
+    private struct TimerKey: Hashable {
+        var port: UInt16
+        var timer: PTPTimer
+    }
+
+    private let configuration: PTPDaemonConfiguration
+    private var instance: PTPInstance
+    private let sockets: [UInt16: PTPPortSockets]
+    private let clock: any SteerableClock
+    private var servo: PTPServo
+    private var timers: [TimerKey: PTPInstant] = [:]
+    private var summary = OffsetSummary()
+    private var lastOffset: Double?
+    private var lastDelay: Double?
+    private var offsetSamples = 0
+    private var missingTransmitTimestamps = 0
+    private var sendErrors = 0
+    private let signalDescriptor: Int32
+    private let log: (String) -> Void
+
+    public init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
+        self.configuration = configuration
+        self.log = log
+        var sockets: [UInt16: PTPPortSockets] = [:]
+        var portConfigurations: [PTPPortConfiguration] = []
+        for (index, port) in configuration.ports.enumerated() {
+            let number = UInt16(index + 1)
+            if port.timestamping == .hardware {
+                let capability = PTPPortSockets.hardwareTimestampingAvailable(interface: port.interface)
+                // Hardware timestamps need SIOCSHWTSTAMP and PHC-based servoing, which this build
+                // only detects; refuse rather than silently fall back to software.
+                throw DaemonError(capability.available
+                    ? "\(port.interface): hardware timestamping is available (PHC \(capability.phcIndex.map(String.init) ?? "none")) but not yet supported by pendulum-ptpd; use timestamping = \"software\""
+                    : "\(port.interface): the interface has no hardware timestamping; use timestamping = \"software\"")
+            }
+            sockets[number] = try PTPPortSockets(interface: port.interface, network: port.network)
+            portConfigurations.append(PTPPortConfiguration(
+                portNumber: number, intervals: port.intervals, announceReceiptTimeout: port.announceReceiptTimeout,
+                delayMechanism: port.delayMechanism, masterOnly: port.masterOnly))
+        }
+        self.sockets = sockets
+        guard let first = sockets[1] else { throw DaemonError("no ports configured") }
+
+        switch configuration.clock {
+        case .overlay(let offset, let frequencyError):
+            if #available(macOS 15, *) {
+                clock = OverlayClock(initialOffset: NTPDuration(approximateSeconds: offset), intrinsicFrequencyError: frequencyError)
+            } else {
+                throw DaemonError("overlay clocks need a newer OS")
+            }
+        case .system: clock = KernelClock.system()
+        case .ptpHardware(let path): clock = try KernelClock.ptpHardware(path: path)
+        }
+
+        let defaults = DefaultDataset(
+            clockIdentity: ClockIdentity(mac: first.macAddress),
+            clockQuality: ClockQuality(clockClass: configuration.clockClass, clockAccuracy: configuration.clockAccuracy,
+                                       offsetScaledLogVariance: 0xFFFF),
+            priority1: configuration.priority1, priority2: configuration.priority2, domainNumber: configuration.domain,
+            sdoId: configuration.sdoId, slaveOnly: configuration.slaveOnly)
+        // A clock on the UTC scale (system or overlay) announces the ARB timescale as master and
+        // sends its own readings; a PHC runs on TAI (the PTP timescale).
+        var local = TimePropertiesDataset()
+        local.ptpTimescale = !Self.isUTCClock(clock)
+        instance = PTPInstance(defaults: defaults, localTimeProperties: local, ports: portConfigurations)
+        servo = PTPServo(logSyncInterval: configuration.ports[0].intervals.logSyncInterval,
+                         stepThreshold: configuration.stepThresholdSeconds,
+                         firstStepThreshold: configuration.firstStepThresholdSeconds)
+        let fd = pendulum_termination_signal_fd()
+        guard fd >= 0 else { throw DaemonError("signalfd: errno \(-fd)") }
+        signalDescriptor = fd
+    }
+
+    deinit {
+        close(signalDescriptor)
+    }
+
+    private static func isUTCClock(_ clock: any SteerableClock) -> Bool { clock.kind != .ptpHardware }
+
+    private static func now() -> PTPInstant {
+        let (seconds, attoseconds) = MonotonicClock.now().components
+        return PTPInstant(nanoseconds: seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+    }
+
+    // MARK: time scales
+
+    /// A kernel (system clock) timestamp as the PTP timestamp of the steered clock.
+    private func ptpTimestamp(ofSystemTime systemTime: UnixTime) -> PTPTimestamp {
+        let local = clock.time(atSystemTime: systemTime)
+        let properties = instance.timeProperties
+        if Self.isUTCClock(clock) && properties.ptpTimescale && properties.currentUtcOffsetValid {
+            return PTPTimestamp(utc: local, currentUtcOffset: properties.currentUtcOffset)
+        }
+        return PTPTimestamp(local)
+    }
+
+    // MARK: loop
+
+    public func run() {
+        let identity = instance.defaults.clockIdentity
+        log("pendulum-ptpd: clock identity \(identity), domain \(configuration.domain), \(configuration.ports.count) port(s), clock \(clock.kind.rawValue)")
+        perform(instance.start(at: Self.now()))
+        var descriptors: [(fd: Int32, port: UInt16)] = []
+        for (number, socketSet) in sockets.sorted(by: { $0.key < $1.key }) {
+            for fd in socketSet.descriptors { descriptors.append((fd, number)) }
+        }
+        let summaryInterval = Duration.nanoseconds(Int64(configuration.summaryIntervalSeconds * 1e9))
+        var nextReport = Self.now() + summaryInterval
+        writeStatus()
+
+        while true {
+            let now = Self.now()
+            let nextTimer = timers.values.min() ?? (now + .seconds(1))
+            let wake = min(nextTimer, nextReport)
+            let waitMilliseconds = max(0, min(1000, (wake.nanoseconds - now.nanoseconds + 999_999) / 1_000_000))
+            var pollers = [pollfd(fd: signalDescriptor, events: Int16(POLLIN), revents: 0)]
+            pollers += descriptors.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&pollers, nfds_t(pollers.count), Int32(waitMilliseconds))
+            if ready < 0 && errno != EINTR {
+                log("poll failed: errno \(errno)")
+                break
+            }
+            if pollers[0].revents != 0 {
+                log("pendulum-ptpd: terminating")
+                break
+            }
+            for (index, entry) in descriptors.enumerated() where pollers[index + 1].revents != 0 {
+                guard let socketSet = sockets[entry.port] else { continue }
+                while let message = socketSet.receive(from: entry.fd) {
+                    let ingress = ptpTimestamp(ofSystemTime: message.timestamp.time)
+                    perform(instance.receive(message.bytes, onPort: entry.port, ingress: ingress, at: Self.now()))
+                }
+            }
+            let afterIO = Self.now()
+            for (key, deadline) in timers.sorted(by: { $0.value < $1.value }) where deadline <= afterIO {
+                // A timer may have been re-armed or cancelled by an earlier one's actions.
+                guard timers[key] == deadline else { continue }
+                timers[key] = nil
+                perform(instance.timerExpired(key.timer, port: key.port, at: afterIO))
+            }
+            if afterIO >= nextReport {
+                nextReport = afterIO + summaryInterval
+                if let line = summary.take() { log(line) }
+                writeStatus()
+            }
+        }
+        writeStatus()
+    }
+
+    // MARK: actions
+
+    private func perform(_ initial: [PTPAction]) {
+        var queue = initial[...]
+        while let action = queue.popFirst() {
+            switch action {
+            case .send(let outgoing):
+                queue.append(contentsOf: send(outgoing))
+            case .armTimer(let port, let timer, let after):
+                timers[TimerKey(port: port, timer: timer)] = Self.now() + after
+            case .cancelTimer(let port, let timer):
+                timers[TimerKey(port: port, timer: timer)] = nil
+            case .stateChanged(let port, let from, let to):
+                log("port \(port): \(from) -> \(to)")
+                writeStatus()
+            case .offsetMeasured(let measurement):
+                steer(with: measurement)
+            case .parentChanged(let parent, let properties):
+                log("new parent \(parent.parentPortIdentity), grandmaster \(parent.grandmasterIdentity)"
+                    + (properties.ptpTimescale ? ", PTP timescale, UTC offset \(properties.currentUtcOffset)\(properties.currentUtcOffsetValid ? "" : " (not valid)")" : ", ARB timescale"))
+                servo.restart()
+                lastOffset = nil
+                lastDelay = nil
+            case .timePropertiesChanged(let properties):
+                log("time properties: UTC offset \(properties.currentUtcOffset), valid \(properties.currentUtcOffsetValid), leap61 \(properties.leap61), leap59 \(properties.leap59)")
+            case .pathDelayMeasured(_, _, _, let slaveToMaster):
+                if !slaveToMaster.isSaturated { servo.delayMeasured(slaveToMaster: slaveToMaster.ntpDuration) }
+            case .peerDelayMeasured:
+                break
+            }
+        }
+    }
+
+    private func send(_ outgoing: PTPOutgoingMessage) -> [PTPAction] {
+        guard let socketSet = sockets[outgoing.port] else { return [] }
+        let stamp: PacketTimestamp?
+        do {
+            stamp = try socketSet.send(outgoing.bytes, event: outgoing.isEvent, peerDelay: outgoing.isPeerDelay)
+        } catch {
+            sendErrors += 1
+            if sendErrors <= 10 { log("port \(outgoing.port): \(error)") }
+            return []
+        }
+        guard outgoing.isEvent else { return [] }
+        guard let stamp, stamp.source != .userSpace else {
+            // No kernel timestamp: the exchange this message started cannot be measured.
+            missingTransmitTimestamps += 1
+            return []
+        }
+        return instance.transmitted(port: outgoing.port, messageType: outgoing.message.messageType,
+                                    sequenceId: outgoing.message.header.sequenceId,
+                                    egress: ptpTimestamp(ofSystemTime: stamp.time), at: Self.now())
+    }
+
+    private func steer(with measurement: PTPMeasurement) {
+        let offset = measurement.offsetFromMaster.seconds
+        let delay = measurement.meanPathDelay.seconds
+        lastOffset = offset
+        lastDelay = delay
+        offsetSamples += 1
+        let localTime = clock.now()
+        let update: DisciplineUpdate
+        if measurement.exceedsIntervalRange || measurement.meanPathDelay.isSaturated {
+            // Days apart: only the wide offset is meaningful, and a step will follow.
+            update = servo.handle(masterToSlave: .nanoseconds(measurement.offsetFromMasterNanoseconds), meanPathDelay: .zero,
+                                  localTime: localTime)
+        } else {
+            update = servo.handle(masterToSlave: measurement.masterToSlave.ntpDuration,
+                                  meanPathDelay: measurement.meanPathDelay.ntpDuration, localTime: localTime)
+        }
+        for action in update.actions {
+            do {
+                switch action {
+                case .step(let amount):
+                    try clock.step(by: amount)
+                    log(String(format: "clock stepped by %.9f s", amount.seconds))
+                case .setFrequency(let frequency):
+                    try clock.setFrequency(frequency)
+                case .setLeap:
+                    break  // Leap seconds come from the grandmaster's flags, not the servo.
+                }
+            } catch {
+                log("clock: \(error)")
+            }
+        }
+        for event in update.events {
+            switch event {
+            case .sampleRejectedAsOutlier, .sampleRejectedForDelay: break
+            default: log("servo: \(event)")
+            }
+        }
+        summary.add(offset: offset, delay: delay, frequencyPPB: clock.status.frequencyPPM * 1000)
+    }
+
+    // MARK: status
+
+    private func writeStatus() {
+        guard let path = configuration.effectiveStatusPath else { return }
+        let ports = instance.portStates.map { entry in
+            let settings = configuration.ports[Int(entry.port) - 1]
+            return PTPStatusReport.Port(port_number: entry.port, interface: settings.interface,
+                                        network: settings.network.rawValue,
+                                        delay_mechanism: settings.delayMechanism == .p2p ? "p2p" : "e2e",
+                                        state: entry.state.description)
+        }
+        let status = clock.status
+        let counters = instance.counters
+        let report = PTPStatusReport(ptp: .init(
+            clock_identity: instance.defaults.clockIdentity.description, domain: instance.defaults.domainNumber,
+            ports: ports, offset_from_master_seconds: lastOffset, mean_path_delay_seconds: lastDelay,
+            grandmaster_identity: instance.parent.grandmasterIdentity.description,
+            parent_port_identity: instance.parent.parentPortIdentity.description,
+            steps_removed: instance.current.stepsRemoved, offset_samples: offsetSamples,
+            clock: .init(kind: status.kind.rawValue, frequency_ppm: status.frequencyPPM,
+                         offset_from_system_seconds: status.offsetFromSystem?.seconds),
+            counters: .init(received: counters.received, malformed: counters.malformed, wrong_domain: counters.wrongDomain,
+                            own_messages: counters.ownMessages, impossible_timestamps: counters.impossibleTimestamps,
+                            ignored: counters.ignored, missing_transmit_timestamps: missingTransmitTimestamps,
+                            send_errors: sendErrors)))
+        do {
+            try report.write(to: path)
+        } catch {
+            log("status file \(path): \(error)")
+        }
+    }
+}
+
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

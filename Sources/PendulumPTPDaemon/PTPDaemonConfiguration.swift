@@ -1,0 +1,225 @@
+import PendulumIO
+import PendulumPTP
+import TOMLKit
+
+/// Everything `pendulum-ptpd --config FILE.toml` reads. Unknown keys are errors so a typo does
+/// not silently fall back to a default.
+public struct PTPDaemonConfiguration: Sendable, Hashable {
+    public enum ClockChoice: Sendable, Hashable {
+        /// A software clock on top of the system clock, started this far ahead and with this
+        /// intrinsic frequency error (s/s); the system clock is never touched.
+        case overlay(initialOffsetSeconds: Double, frequencyError: Double)
+        case system
+        case ptpHardware(path: String)
+    }
+
+    public enum Timestamping: String, Sendable, Hashable {
+        case software, hardware
+    }
+
+    public struct Port: Sendable, Hashable {
+        public var interface: String
+        public var network: PTPNetwork = .ipv4
+        public var delayMechanism: DelayMechanism = .e2e
+        public var timestamping: Timestamping = .software
+        public var intervals = PTPLogIntervals()
+        public var announceReceiptTimeout: UInt8 = 3
+        public var masterOnly = false
+    }
+
+    public var domain: UInt8 = 0
+    public var sdoId: UInt16 = 0
+    public var slaveOnly = false
+    public var priority1: UInt8 = 128
+    public var priority2: UInt8 = 128
+    public var clockClass: UInt8 = 248
+    public var clockAccuracy: UInt8 = 0xFE
+    public var clock = ClockChoice.overlay(initialOffsetSeconds: 0, frequencyError: 0)
+    public var ports: [Port] = []
+    /// Offsets beyond this are stepped after the first synchronisation (nil: always slew).
+    public var stepThresholdSeconds: Double? = 0.128
+    /// Offsets beyond this are stepped at the first synchronisation (nil: never step).
+    public var firstStepThresholdSeconds: Double? = 0.00002
+    public var observationPath: String?
+    /// The JSON status file; defaults to observation-path + ".json".
+    public var statusPath: String?
+    public var summaryIntervalSeconds: Double = 1
+
+    public init() {}
+
+    public var effectiveStatusPath: String? { statusPath ?? observationPath.map { $0 + ".json" } }
+}
+
+public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension PTPDaemonConfiguration {
+    public init(toml text: String) throws(ConfigurationError) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError("TOML: \(error.description) at line \(error.source.begin.line)")
+        } catch {
+            throw ConfigurationError("TOML: \(error)")
+        }
+        self.init()
+        var reader = TableReader(root, name: "top level")
+        domain = try reader.integer("domain", in: 0...255).map(UInt8.init) ?? domain
+        sdoId = try reader.integer("sdo-id", in: 0...0xFFF).map(UInt16.init) ?? sdoId
+        slaveOnly = try reader.bool("slave-only") ?? slaveOnly
+        let masterOnly = try reader.bool("master-only") ?? false
+        if slaveOnly && masterOnly { throw ConfigurationError("slave-only and master-only exclude each other") }
+        priority1 = try reader.integer("priority1", in: 0...255).map(UInt8.init) ?? priority1
+        priority2 = try reader.integer("priority2", in: 0...255).map(UInt8.init) ?? priority2
+        clockClass = try reader.integer("clock-class", in: 0...255).map(UInt8.init) ?? clockClass
+        clockAccuracy = try reader.integer("clock-accuracy", in: 0...255).map(UInt8.init) ?? clockAccuracy
+
+        if let table = try reader.table("clock") {
+            var clockReader = TableReader(table, name: "[clock]")
+            switch try clockReader.string("kind") ?? "overlay" {
+            case "overlay":
+                let offset = try clockReader.double("initial-offset-seconds") ?? 0
+                let ppm = try clockReader.double("frequency-error-ppm") ?? 0
+                clock = .overlay(initialOffsetSeconds: offset, frequencyError: ppm * 1e-6)
+            case "system": clock = .system
+            case "phc", "ptp-hardware":
+                guard let path = try clockReader.string("path") else { throw ConfigurationError("[clock] kind \"phc\" needs path") }
+                clock = .ptpHardware(path: path)
+            case let other: throw ConfigurationError("[clock] kind: \"\(other)\" is not overlay, system or phc")
+            }
+            try clockReader.finish()
+        }
+        if let table = try reader.table("servo") {
+            var servoReader = TableReader(table, name: "[servo]")
+            if let step = try servoReader.double("step-threshold-seconds") { stepThresholdSeconds = step > 0 ? step : nil }
+            if let first = try servoReader.double("first-step-threshold-seconds") {
+                firstStepThresholdSeconds = first > 0 ? first : nil
+            }
+            try servoReader.finish()
+        }
+        if let table = try reader.table("observability") {
+            var observe = TableReader(table, name: "[observability]")
+            observationPath = try observe.string("observation-path")
+            statusPath = try observe.string("status-path")
+            if let interval = try observe.double("summary-interval-seconds") {
+                guard interval > 0 else { throw ConfigurationError("[observability] summary-interval-seconds must be positive") }
+                summaryIntervalSeconds = interval
+            }
+            try observe.finish()
+        }
+        guard let portTables = try reader.tableArray("port"), !portTables.isEmpty else {
+            throw ConfigurationError("at least one [[port]] is needed")
+        }
+        for (index, table) in portTables.enumerated() {
+            var portReader = TableReader(table, name: "[[port]] #\(index + 1)")
+            guard let interface = try portReader.string("interface"), !interface.isEmpty else {
+                throw ConfigurationError("[[port]] #\(index + 1) needs interface")
+            }
+            var port = Port(interface: interface)
+            port.masterOnly = masterOnly
+            if let network = try portReader.string("network") {
+                guard let value = PTPNetwork(rawValue: network) else {
+                    throw ConfigurationError("[[port]] network: \"\(network)\" is not ipv4, ipv6 or ethernet")
+                }
+                port.network = value
+            }
+            switch try portReader.string("delay-mechanism") ?? "e2e" {
+            case "e2e": port.delayMechanism = .e2e
+            case "p2p": port.delayMechanism = .p2p
+            case let other: throw ConfigurationError("[[port]] delay-mechanism: \"\(other)\" is not e2e or p2p")
+            }
+            if let stamping = try portReader.string("timestamping") {
+                guard let value = Timestamping(rawValue: stamping) else {
+                    throw ConfigurationError("[[port]] timestamping: \"\(stamping)\" is not software or hardware")
+                }
+                port.timestamping = value
+            }
+            let logRange = -7...8
+            if let log = try portReader.integer("log-announce-interval", in: logRange) { port.intervals.logAnnounceInterval = Int8(log) }
+            if let log = try portReader.integer("log-sync-interval", in: logRange) { port.intervals.logSyncInterval = Int8(log) }
+            if let log = try portReader.integer("log-min-delay-req-interval", in: logRange) {
+                port.intervals.logMinDelayReqInterval = Int8(log)
+            }
+            if let log = try portReader.integer("log-min-pdelay-req-interval", in: logRange) {
+                port.intervals.logMinPdelayReqInterval = Int8(log)
+            }
+            if let timeout = try portReader.integer("announce-receipt-timeout", in: 2...255) {
+                port.announceReceiptTimeout = UInt8(timeout)
+            }
+            try portReader.finish()
+            ports.append(port)
+        }
+        try reader.finish()
+    }
+}
+
+/// Reads typed keys from one table and remembers which were used, so `finish()` can reject
+/// the rest.
+private struct TableReader {
+    let table: TOMLTable
+    let name: String
+    var used: Set<String> = []
+
+    init(_ table: TOMLTable, name: String) {
+        self.table = table
+        self.name = name
+    }
+
+    private mutating func value(_ key: String) -> TOMLValue? {
+        used.insert(key)
+        return table[key]
+    }
+
+    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let raw = value(key) else { return nil }
+        guard let number = raw.int else { throw ConfigurationError("\(name) \(key) must be an integer") }
+        guard range.contains(number) else {
+            throw ConfigurationError("\(name) \(key) = \(number) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    mutating func double(_ key: String) throws(ConfigurationError) -> Double? {
+        guard let raw = value(key) else { return nil }
+        if let number = raw.double, number.isFinite { return number }
+        if let number = raw.int { return Double(number) }
+        throw ConfigurationError("\(name) \(key) must be a number")
+    }
+
+    mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let raw = value(key) else { return nil }
+        guard let flag = raw.bool else { throw ConfigurationError("\(name) \(key) must be true or false") }
+        return flag
+    }
+
+    mutating func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let raw = value(key) else { return nil }
+        guard let text = raw.string else { throw ConfigurationError("\(name) \(key) must be a string") }
+        return text
+    }
+
+    mutating func table(_ key: String) throws(ConfigurationError) -> TOMLTable? {
+        guard let raw = value(key) else { return nil }
+        guard let table = raw.table else { throw ConfigurationError("\(name) \(key) must be a table") }
+        return table
+    }
+
+    mutating func tableArray(_ key: String) throws(ConfigurationError) -> [TOMLTable]? {
+        guard let raw = value(key) else { return nil }
+        guard let array = raw.array else { throw ConfigurationError("\(name) \(key) must be an array of tables ([[\(key)]])") }
+        var tables: [TOMLTable] = []
+        for element in array {
+            guard let table = element.table else { throw ConfigurationError("\(name) \(key) entries must be tables") }
+            tables.append(table)
+        }
+        return tables
+    }
+
+    func finish() throws(ConfigurationError) {
+        let unknown = table.keys.filter { !used.contains($0) }.sorted()
+        if let first = unknown.first { throw ConfigurationError("\(name): unknown key \"\(first)\"") }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import PendulumPTPDaemon
+
+// pendulum-ptpd --config FILE.toml
+func usage() -> Never {
+    FileHandle.standardError.write(Data("usage: pendulum-ptpd --config FILE.toml\n".utf8))
+    exit(2)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count == 2, arguments[0] == "--config" || arguments[0] == "-c" else { usage() }
+let text: String
+do {
+    text = try String(contentsOfFile: arguments[1], encoding: .utf8)
+} catch {
+    FileHandle.standardError.write(Data("pendulum-ptpd: cannot read \(arguments[1]): \(error.localizedDescription)\n".utf8))
+    exit(1)
+}
+do {
+    let configuration = try PTPDaemonConfiguration(toml: text)
+    let daemon = try PTPDaemon(configuration: configuration) { line in
+        // Unbuffered, so a supervisor or test sees each line as it happens.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+    daemon.run()
+} catch {
+    FileHandle.standardError.write(Data("pendulum-ptpd: \(error)\n".utf8))
+    exit(1)
+}
