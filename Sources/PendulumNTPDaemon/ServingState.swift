@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
 
@@ -7,10 +8,14 @@ import PendulumNTS
 public final class ServingState: Sendable {
     private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?)>
     private let countersByLoop: NIOLockedValueBox<[Int: ServerCounters]>
+    /// The clock whose time is served: the one the daemon disciplines. Kernel receive
+    /// timestamps (system clock) are mapped onto it for T2; T3 is read from it.
+    public let servedClock: any SteerableClock
 
-    public init(clock: ServerClockState, keyset: CookieKeyset?) {
+    public init(clock: ServerClockState, keyset: CookieKeyset?, servedClock: any SteerableClock = KernelClock.system()) {
         shared = NIOLockedValueBox((clock, keyset))
         countersByLoop = NIOLockedValueBox([:])
+        self.servedClock = servedClock
     }
 
     public var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { $0 } }

@@ -29,6 +29,7 @@ public final class UDPServeLoop: Sendable {
         // Counters go to the shared state when idle, every few thousand requests and at the
         // end: a lock per request would cost more than the answer itself.
         var unpublished = 0
+        let servedClock = state.servedClock
         defer { state.publish(core.counters, loop: index) }
         while !stop.isSet {
             guard let datagram = socket.receive(into: &buffer) else {
@@ -38,9 +39,9 @@ public final class UDPServeLoop: Sendable {
             let (clock, keyset) = state.snapshot
             let decision = core.decide(
                 request: Array(buffer.prefix(datagram.length)), client: datagram.sender.addressBytes,
-                receiveTime: NTPTimestamp(datagram.receivedAt), monotonicNanoseconds: monotonicNanoseconds(),
+                receiveTime: NTPTimestamp(servedClock.time(atSystemTime: datagram.receivedAt)), monotonicNanoseconds: monotonicNanoseconds(),
                 state: clock, keyset: keyset, random: &random,
-                transmitTime: { NTPTimestamp(WallClock.now()) }
+                transmitTime: { NTPTimestamp(servedClock.now()) }
             )
             if let reply = decision.reply { socket.send(reply, to: datagram.sender) }
             unpublished += 1
