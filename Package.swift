@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
@@ -80,6 +81,7 @@ let package = Package(
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -99,6 +101,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
+                "PendulumSync", "PendulumDiscipline", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -103,12 +103,52 @@ struct TableReader {
         return text
     }
 
-    func listenAddress(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SocketAddress {
-        let text = try required(table, "listen", path: path)
+    func listenAddress(_ table: TOMLTable, path: String, key: String = "listen") throws(ConfigurationError) -> SocketAddress {
+        let text = try required(table, key, path: path)
         guard let address = ListenAddressSyntax.parse(text) else {
-            throw error("\(path).listen", "\"\(text)\" is not an IP address with a port, like 127.0.0.1:123 or [::1]:123")
+            throw error("\(path).\(key)", "\"\(text)\" is not an IP address with a port, like 127.0.0.1:123 or [::1]:123")
         }
         return address
+    }
+
+    /// A number of seconds (or ppm): a TOML float or integer, finite and within `range`.
+    func seconds(_ table: TOMLTable, _ key: String, path: String, range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let value = table[key] else { return nil }
+        let number: Double
+        if let float = value.double {
+            number = float
+        } else if let integer = value.int {
+            number = Double(integer)
+        } else {
+            throw error("\(path).\(key)", "expected a number")
+        }
+        guard number.isFinite, range.contains(number) else {
+            throw error("\(path).\(key)", "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    func source(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SourceSection {
+        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count"], path: path)
+        let modeText = try string(table, "mode", path: path) ?? "server"
+        guard let mode = SourceSection.Mode(rawValue: modeText) else {
+            throw error("\(path).mode", "\"\(modeText)\" is not one of \(SourceSection.Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        let addressText = try required(table, "address", path: path)
+        guard let (host, port) = SourceAddressSyntax.parse(addressText) else {
+            throw error("\(path).address", "\"\(addressText)\" is not a host name or IP address with an optional port, like time.example.org, 192.0.2.1:123 or [2001:db8::1]:123")
+        }
+        var section = SourceSection(mode: mode, host: host, port: port)
+        for key in ["ke-port", "ca-file"] where mode != .nts && table[key] != nil {
+            throw error("\(path).\(key)", "applies to mode = \"nts\" only")
+        }
+        if mode != .pool && table["count"] != nil {
+            throw error("\(path).count", "applies to mode = \"pool\" only")
+        }
+        if let port = try integer(table, "ke-port", path: path, range: 1...65_535) { section.keyExchangePort = UInt16(port) }
+        section.caFile = try string(table, "ca-file", path: path)
+        section.count = try integer(table, "count", path: path, range: 1...16) ?? 4
+        return section
     }
 
     func prefixes(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> [AddressPrefix] {
@@ -136,7 +176,7 @@ struct TableReader {
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> DaemonConfiguration {
-        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization"], path: "")
+        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization", "source", "clock", "observability"], path: "")
         var configuration = DaemonConfiguration()
 
         for (index, table) in try tables(root, "server").enumerated() {
@@ -191,8 +231,57 @@ struct TableReader {
 
         if let value = root["synchronization"] {
             guard let table = value.table else { throw error("synchronization", "expected a table: write [synchronization]") }
-            try checkKeys(table, allowed: ["local-stratum"], path: "synchronization")
-            configuration.synchronization.localStratum = try integer(table, "local-stratum", path: "synchronization", range: 1...15).map { UInt8($0) }
+            try checkKeys(table, allowed: [
+                "local-stratum", "minimum-agreeing-sources", "step-threshold-seconds", "panic-threshold-seconds",
+                "startup-step-threshold-seconds", "startup-panic-threshold-seconds",
+            ], path: "synchronization")
+            let path = "synchronization"
+            var section = SynchronizationSection()
+            section.localStratum = try integer(table, "local-stratum", path: path, range: 1...15).map { UInt8($0) }
+            section.minimumAgreeingSources = try integer(table, "minimum-agreeing-sources", path: path, range: 1...64)
+            section.stepThresholdSeconds = try seconds(table, "step-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.panicThresholdSeconds = try seconds(table, "panic-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.startupStepThresholdSeconds = try seconds(table, "startup-step-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.startupPanicThresholdSeconds = try seconds(table, "startup-panic-threshold-seconds", path: path, range: 0.000_001...1e9)
+            if let step = section.stepThresholdSeconds, let panic = section.panicThresholdSeconds, panic < step {
+                throw error("\(path).panic-threshold-seconds", "\(panic) is below step-threshold-seconds \(step)")
+            }
+            configuration.synchronization = section
+        }
+
+        for (index, table) in try tables(root, "source").enumerated() {
+            configuration.sources.append(try source(table, path: "source[\(index)]"))
+        }
+
+        if let value = root["clock"] {
+            guard let table = value.table else { throw error("clock", "expected a table: write [clock]") }
+            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm"], path: "clock")
+            if let kind = try string(table, "kind", path: "clock") {
+                guard let parsed = ClockSection.Kind(rawValue: kind) else {
+                    throw error("clock.kind", "\"\(kind)\" is not one of \(ClockSection.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                }
+                configuration.clock.kind = parsed
+            }
+            configuration.clock.initialOffsetSeconds = try seconds(table, "initial-offset-seconds", path: "clock", range: -1e9...1e9) ?? 0
+            configuration.clock.initialFrequencyPPM = try seconds(table, "initial-frequency-ppm", path: "clock", range: -1000...1000) ?? 0
+        }
+
+        if let value = root["observability"] {
+            guard let table = value.table else { throw error("observability", "expected a table: write [observability]") }
+            try checkKeys(table, allowed: ["observation-path", "metrics-listen", "log-level"], path: "observability")
+            configuration.observability.observationPath = try string(table, "observation-path", path: "observability")
+            if let path = configuration.observability.observationPath, path.isEmpty {
+                throw error("observability.observation-path", "must not be empty")
+            }
+            if table["metrics-listen"] != nil {
+                configuration.observability.metricsListen = try listenAddress(table, path: "observability", key: "metrics-listen")
+            }
+            if let level = try string(table, "log-level", path: "observability") {
+                guard let parsed = ObservabilitySection.LogLevel(rawValue: level) else {
+                    throw error("observability.log-level", "\"\(level)\" is not one of \(ObservabilitySection.LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                configuration.observability.logLevel = parsed
+            }
         }
 
         if !configuration.ntsKEServers.isEmpty && configuration.keyset == nil {

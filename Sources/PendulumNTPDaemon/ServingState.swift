@@ -28,6 +28,11 @@ public final class ServingState: Sendable {
 
     func publish(_ counters: ServerCounters, loop: Int) { countersByLoop.withLockedValue { $0[loop] = counters } }
 
+    /// The counters of one serving loop (one listen address), for status.
+    public func counters(forLoop index: Int) -> ServerCounters {
+        countersByLoop.withLockedValue { $0[index] ?? ServerCounters() }
+    }
+
     /// All serving threads' counters added up.
     public var counters: ServerCounters {
         countersByLoop.withLockedValue { $0.values.reduce(ServerCounters(), +) }
