@@ -199,7 +199,11 @@ public final class SynchronizationEngine: @unchecked Sendable {
                     poller.startAfresh()
                     logger.info("source \(name): \(misses) polls unanswered (\(description)); resolving its name again")
                 } else if misses == 1 {
-                    logger.debug("source \(name): \(description)")
+                    if case .failed = result {
+                        logger.warning("source \(name): \(description)")
+                    } else {
+                        logger.info("source \(name): \(description)")
+                    }
                 }
             }
         }
