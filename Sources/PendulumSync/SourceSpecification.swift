@@ -32,8 +32,10 @@ public struct SourceSpecification: Sendable, Hashable {
         self.poolName = poolName
     }
 
-    /// "host:port" as operators write it, with IPv6 literals bracketed.
+    /// "host:port" as operators write it, with IPv6 literals bracketed. For NTS the port is the
+    /// NTS-KE port: that is the server's address as configured (the NTP port comes from it).
     public var displayAddress: String {
-        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let shownPort = mode == .nts ? keyExchangePort : port
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(shownPort)" : "\(host):\(shownPort)"
     }
 }
