@@ -60,6 +60,16 @@ struct StatusCommand: ParsableCommand {
                     + pad(source.delaySeconds.map { format($0, signed: false) } ?? "-", 13) + state
             )
         }
+        if !snapshot.servers.isEmpty {
+            lines.append("")
+            lines.append("  " + pad("serving", 28) + "requests")
+            for server in snapshot.servers {
+                let counters = server.counters
+                let answered = counters["responded", default: 0]
+                let others = counters.filter { $0.key != "responded" && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                lines.append("  " + pad(server.listen, 28) + (["responded \(answered)"] + others).joined(separator: ", "))
+            }
+        }
         return lines.joined(separator: "\n")
     }
 
