@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
+        // A total TOML parser for the daemons' configuration files (see TOMLParser.swift for why
+        // not TOMLKit). No dependencies.
+        .target(name: "PendulumTOML", swiftSettings: swiftSettings),
         // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
@@ -94,7 +97,7 @@ let package = Package(
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
         .target(
             name: "PendulumDaemonConfig",
-            dependencies: ["PendulumIO", "PendulumNTPServer", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.
@@ -152,6 +155,7 @@ let package = Package(
         ),
         .testTarget(name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(

@@ -98,7 +98,10 @@ public final class SynchronizationEngine: @unchecked Sendable {
             let id = SourceID(nextID)
             nextID += 1
             associations[id] = Association(specification: specification, poolIndex: poolIndex)
-            return (id, discipline.addSource(id))
+            discipline.addSource(id)
+            // The first request goes out at once: nothing is gained by waiting a poll interval
+            // before a source has ever been asked.
+            return (id, NTPDuration.zero)
         }
         // The poller lives and dies on its source's thread.
         spawn(name: "source \(specification.displayAddress)") { [self] in
