@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "PendulumPTPDaemon",
             dependencies: [
-                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime",
+                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime", "PendulumSync",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
@@ -120,7 +120,7 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -145,7 +145,10 @@ let package = Package(
             dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP", "PendulumSync", "PendulumCommands"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.

@@ -4,6 +4,7 @@ import Glibc
 import PendulumDiscipline
 import PendulumIO
 import PendulumPTP
+import PendulumSync
 import PendulumTime
 
 /// pendulum-ptpd's shell: one poll loop that feeds received messages, transmit timestamps and
@@ -30,6 +31,10 @@ public final class PTPDaemon {
     private var sendErrors = 0
     private let signalDescriptor: Int32
     private let log: (String) -> Void
+    /// What the observation socket and the metrics endpoint serve, from their own threads.
+    private let published = PublishedSnapshot()
+    private var observationServer: ObservationServer?
+    private var metricsEndpoint: MetricsEndpoint?
 
     public init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
         self.configuration = configuration
@@ -82,6 +87,14 @@ public final class PTPDaemon {
         let fd = pendulum_termination_signal_fd()
         guard fd >= 0 else { throw DaemonError("signalfd: errno \(-fd)") }
         signalDescriptor = fd
+        publishStatus()
+        let published = published
+        if let path = configuration.observationPath {
+            observationServer = try ObservationServer(path: path) { published.snapshot }
+        }
+        if let listen = configuration.metricsListen {
+            metricsEndpoint = try MetricsEndpoint(host: listen.host, port: listen.port) { published.snapshot }
+        }
     }
 
     deinit {
@@ -119,7 +132,17 @@ public final class PTPDaemon {
         }
         let summaryInterval = Duration.nanoseconds(Int64(configuration.summaryIntervalSeconds * 1e9))
         var nextReport = Self.now() + summaryInterval
-        writeStatus()
+        publishStatus()
+        observationServer?.start()
+        metricsEndpoint?.start()
+        if let path = configuration.observationPath { log("observation socket \(path)") }
+        if let endpoint = metricsEndpoint, let listen = configuration.metricsListen {
+            log("metrics on \(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(endpoint.port)")
+        }
+        defer {
+            observationServer?.stop()
+            metricsEndpoint?.stop()
+        }
 
         while true {
             let now = Self.now()
@@ -154,10 +177,10 @@ public final class PTPDaemon {
             if afterIO >= nextReport {
                 nextReport = afterIO + summaryInterval
                 if let line = summary.take() { log(line) }
-                writeStatus()
+                publishStatus()
             }
         }
-        writeStatus()
+        publishStatus()
     }
 
     // MARK: actions
@@ -174,7 +197,7 @@ public final class PTPDaemon {
                 timers[TimerKey(port: port, timer: timer)] = nil
             case .stateChanged(let port, let from, let to):
                 log("port \(port): \(from) -> \(to)")
-                writeStatus()
+                publishStatus()
             case .offsetMeasured(let measurement):
                 steer(with: measurement)
             case .parentChanged(let parent, let properties):
@@ -252,38 +275,55 @@ public final class PTPDaemon {
             }
         }
         summary.add(offset: offset, delay: delay, frequencyPPB: clock.status.frequencyPPM * 1000)
+        publishStatus()
     }
 
     // MARK: status
 
-    private func writeStatus() {
-        guard let path = configuration.effectiveStatusPath else { return }
+    private func publishStatus() {
         let ports = instance.portStates.map { entry in
             let settings = configuration.ports[Int(entry.port) - 1]
-            return PTPStatusReport.Port(port_number: entry.port, interface: settings.interface,
-                                        network: settings.network.rawValue,
-                                        delay_mechanism: settings.delayMechanism == .p2p ? "p2p" : "e2e",
-                                        state: entry.state.description)
+            return ObservationSnapshot.PTP.Port(
+                portNumber: entry.port, interface: settings.interface, network: settings.network.rawValue,
+                delayMechanism: settings.delayMechanism == .p2p ? "p2p" : "e2e", state: entry.state.description,
+                stateCode: entry.state.rawValue, timestamping: settings.timestamping.rawValue)
         }
         let status = clock.status
         let counters = instance.counters
-        let report = PTPStatusReport(ptp: .init(
-            clock_identity: instance.defaults.clockIdentity.description, domain: instance.defaults.domainNumber,
-            ports: ports, offset_from_master_seconds: lastOffset, mean_path_delay_seconds: lastDelay,
-            grandmaster_identity: instance.parent.grandmasterIdentity.description,
-            parent_port_identity: instance.parent.parentPortIdentity.description,
-            steps_removed: instance.current.stepsRemoved, offset_samples: offsetSamples,
-            clock: .init(kind: status.kind.rawValue, frequency_ppm: status.frequencyPPM,
-                         offset_from_system_seconds: status.offsetFromSystem?.seconds),
-            counters: .init(received: counters.received, malformed: counters.malformed, wrong_domain: counters.wrongDomain,
-                            own_messages: counters.ownMessages, impossible_timestamps: counters.impossibleTimestamps,
-                            ignored: counters.ignored, missing_transmit_timestamps: missingTransmitTimestamps,
-                            send_errors: sendErrors)))
-        do {
-            try report.write(to: path)
-        } catch {
-            log("status file \(path): \(error)")
+        let ptp = ObservationSnapshot.PTP(
+            clockIdentity: instance.defaults.clockIdentity.description, domain: instance.defaults.domainNumber,
+            ports: ports, offsetFromMasterSeconds: lastOffset, meanPathDelaySeconds: lastDelay,
+            grandmasterIdentity: instance.parent.grandmasterIdentity.description,
+            parentPortIdentity: instance.parent.parentPortIdentity.description,
+            stepsRemoved: instance.current.stepsRemoved, offsetSamples: offsetSamples,
+            frequencyPPB: status.frequencyPPM * 1000,
+            counters: .init(received: counters.received, malformed: counters.malformed, wrongDomain: counters.wrongDomain,
+                            ownMessages: counters.ownMessages, impossibleTimestamps: counters.impossibleTimestamps,
+                            ignored: counters.ignored, missingTransmitTimestamps: missingTransmitTimestamps,
+                            sendErrors: sendErrors))
+        let properties = instance.timeProperties
+        let leap: UInt8 = properties.leap61 ? 1 : (properties.leap59 ? 2 : 0)
+        published.snapshot = .ptpDaemon(ptp, leap: leap, clockKind: status.kind.rawValue,
+                                        clockOffsetFromSystemSeconds: status.offsetFromSystem?.seconds,
+                                        frequencyPPM: status.frequencyPPM)
+    }
+}
+
+/// The latest snapshot, handed from the daemon's loop to the observation and metrics threads.
+private final class PublishedSnapshot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latest: ObservationSnapshot?
+
+    var snapshot: ObservationSnapshot {
+        get {
+            lock.withLock { latest } ?? .ptpDaemon(
+                .init(clockIdentity: "", domain: 0, ports: [], offsetFromMasterSeconds: nil, meanPathDelaySeconds: nil,
+                      grandmasterIdentity: "", parentPortIdentity: "", stepsRemoved: 0, offsetSamples: 0, frequencyPPB: 0,
+                      counters: .init(received: 0, malformed: 0, wrongDomain: 0, ownMessages: 0, impossibleTimestamps: 0,
+                                      ignored: 0, missingTransmitTimestamps: 0, sendErrors: 0)),
+                leap: 3, clockKind: "", clockOffsetFromSystemSeconds: nil, frequencyPPM: 0)
         }
+        set { lock.withLock { latest = newValue } }
     }
 }
 
