@@ -22,6 +22,7 @@ public final class PTPDaemon {
     private let sockets: [UInt16: PTPPortSockets]
     private let clock: any SteerableClock
     private var servo: PTPServo
+    private let timestampMapping: PTPTimestampMapping
     private var timers: [TimerKey: PTPInstant] = [:]
     private var summary = OffsetSummary()
     private var lastOffset: Double?
@@ -39,19 +40,20 @@ public final class PTPDaemon {
     public init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
         self.configuration = configuration
         self.log = log
+        let plan = try TimestampingPlan(configuration: configuration) { interface in
+            let reported = PTPPortSockets.hardwareTimestampingAvailable(interface: interface)
+            return TimestampingPlan.Capability(hardwareTimestamping: reported.available, phcIndex: reported.phcIndex)
+        }
         var sockets: [UInt16: PTPPortSockets] = [:]
         var portConfigurations: [PTPPortConfiguration] = []
         for (index, port) in configuration.ports.enumerated() {
             let number = UInt16(index + 1)
-            if port.timestamping == .hardware {
-                let capability = PTPPortSockets.hardwareTimestampingAvailable(interface: port.interface)
-                // Hardware timestamps need SIOCSHWTSTAMP and PHC-based servoing, which this build
-                // only detects; refuse rather than silently fall back to software.
-                throw DaemonError(capability.available
-                    ? "\(port.interface): hardware timestamping is available (PHC \(capability.phcIndex.map(String.init) ?? "none")) but not yet supported by pendulum-ptpd; use timestamping = \"software\""
-                    : "\(port.interface): the interface has no hardware timestamping; use timestamping = \"software\"")
+            let socketSet = try PTPPortSockets(interface: port.interface, network: port.network)
+            if plan.hardwareTimestamps {
+                let filter = try socketSet.enableHardwareTimestamping()
+                log("\(port.interface): hardware timestamps on (receive filter \(filter))")
             }
-            sockets[number] = try PTPPortSockets(interface: port.interface, network: port.network)
+            sockets[number] = socketSet
             portConfigurations.append(PTPPortConfiguration(
                 portNumber: number, intervals: port.intervals, announceReceiptTimeout: port.announceReceiptTimeout,
                 delayMechanism: port.delayMechanism, masterOnly: port.masterOnly))
@@ -59,7 +61,7 @@ public final class PTPDaemon {
         self.sockets = sockets
         guard let first = sockets[1] else { throw DaemonError("no ports configured") }
 
-        switch configuration.clock {
+        switch plan.clock {
         case .overlay(let offset, let frequencyError):
             if #available(macOS 15, *) {
                 clock = OverlayClock(initialOffset: NTPDuration(approximateSeconds: offset), intrinsicFrequencyError: frequencyError)
@@ -69,6 +71,7 @@ public final class PTPDaemon {
         case .system: clock = KernelClock.system()
         case .ptpHardware(let path): clock = try KernelClock.ptpHardware(path: path)
         }
+        timestampMapping = PTPTimestampMapping(hardwareTimestamps: plan.hardwareTimestamps, clockIsUTC: plan.clockIsUTC)
 
         let defaults = DefaultDataset(
             clockIdentity: ClockIdentity(mac: first.macAddress),
@@ -79,7 +82,7 @@ public final class PTPDaemon {
         // A clock on the UTC scale (system or overlay) announces the ARB timescale as master and
         // sends its own readings; a PHC runs on TAI (the PTP timescale).
         var local = TimePropertiesDataset()
-        local.ptpTimescale = !Self.isUTCClock(clock)
+        local.ptpTimescale = !plan.clockIsUTC
         instance = PTPInstance(defaults: defaults, localTimeProperties: local, ports: portConfigurations)
         servo = PTPServo(logSyncInterval: configuration.ports[0].intervals.logSyncInterval,
                          stepThreshold: configuration.stepThresholdSeconds,
@@ -101,8 +104,6 @@ public final class PTPDaemon {
         close(signalDescriptor)
     }
 
-    private static func isUTCClock(_ clock: any SteerableClock) -> Bool { clock.kind != .ptpHardware }
-
     private static func now() -> PTPInstant {
         let (seconds, attoseconds) = MonotonicClock.now().components
         return PTPInstant(nanoseconds: seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
@@ -110,14 +111,10 @@ public final class PTPDaemon {
 
     // MARK: time scales
 
-    /// A kernel (system clock) timestamp as the PTP timestamp of the steered clock.
-    private func ptpTimestamp(ofSystemTime systemTime: UnixTime) -> PTPTimestamp {
-        let local = clock.time(atSystemTime: systemTime)
-        let properties = instance.timeProperties
-        if Self.isUTCClock(clock) && properties.ptpTimescale && properties.currentUtcOffsetValid {
-            return PTPTimestamp(utc: local, currentUtcOffset: properties.currentUtcOffset)
+    private func ptpTimestamp(of stamp: PacketTimestamp, transmit: Bool) -> PTPTimestamp? {
+        timestampMapping.ptpTimestamp(of: stamp, transmit: transmit, timeProperties: instance.timeProperties) {
+            clock.time(atSystemTime: $0)
         }
-        return PTPTimestamp(local)
     }
 
     // MARK: loop
@@ -163,7 +160,7 @@ public final class PTPDaemon {
             for (index, entry) in descriptors.enumerated() where pollers[index + 1].revents != 0 {
                 guard let socketSet = sockets[entry.port] else { continue }
                 while let message = socketSet.receive(from: entry.fd) {
-                    let ingress = ptpTimestamp(ofSystemTime: message.timestamp.time)
+                    let ingress = ptpTimestamp(of: message.timestamp, transmit: false)
                     perform(instance.receive(message.bytes, onPort: entry.port, ingress: ingress, at: Self.now()))
                 }
             }
@@ -227,14 +224,13 @@ public final class PTPDaemon {
             return []
         }
         guard outgoing.isEvent else { return [] }
-        guard let stamp, stamp.source != .userSpace else {
-            // No kernel timestamp: the exchange this message started cannot be measured.
+        guard let stamp, let egress = ptpTimestamp(of: stamp, transmit: true) else {
+            // No usable transmit timestamp: the exchange this message started cannot be measured.
             missingTransmitTimestamps += 1
             return []
         }
         return instance.transmitted(port: outgoing.port, messageType: outgoing.message.messageType,
-                                    sequenceId: outgoing.message.header.sequenceId,
-                                    egress: ptpTimestamp(ofSystemTime: stamp.time), at: Self.now())
+                                    sequenceId: outgoing.message.header.sequenceId, egress: egress, at: Self.now())
     }
 
     private func steer(with measurement: PTPMeasurement) {

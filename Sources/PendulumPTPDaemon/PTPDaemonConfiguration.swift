@@ -10,7 +10,8 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
         /// intrinsic frequency error (s/s); the system clock is never touched.
         case overlay(initialOffsetSeconds: Double, frequencyError: Double)
         case system
-        case ptpHardware(path: String)
+        /// A PTP hardware clock; nil: the PHC of the hardware-timestamping ports.
+        case ptpHardware(path: String?)
     }
 
     public enum Timestamping: String, Sendable, Hashable {
@@ -90,8 +91,7 @@ extension PTPDaemonConfiguration {
                 clock = .overlay(initialOffsetSeconds: offset, frequencyError: ppm * 1e-6)
             case "system": clock = .system
             case "phc", "ptp-hardware":
-                guard let path = try clockReader.string("path") else { throw ConfigurationError("[clock] kind \"phc\" needs path") }
-                clock = .ptpHardware(path: path)
+                clock = .ptpHardware(path: try clockReader.string("path"))
             case let other: throw ConfigurationError("[clock] kind: \"\(other)\" is not overlay, system or phc")
             }
             try clockReader.finish()

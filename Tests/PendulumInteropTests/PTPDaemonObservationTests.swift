@@ -78,4 +78,27 @@ struct PTPDaemonObservationTests {
         // The socket goes with the daemon.
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
+
+    /// A veth has no hardware timestamps (ETHTOOL_GET_TS_INFO says so): asking for them is a
+    /// clear start-up error, never a silent fallback to software.
+    @Test func hardwareTimestampingOnAVethIsRefusedClearly() throws {
+        let namespaces = try NetworkNamespacePair()
+        defer { namespaces.remove() }
+        let directory = try TestPaths.temporaryDirectory("ptpd-hardware")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = directory.appendingPathComponent("ptpd.toml")
+        try """
+            slave-only = true
+            [clock]
+            kind = "phc"
+            [[port]]
+            interface = "\(namespaces.interfaces.1)"
+            timestamping = "hardware"
+            """.write(to: configuration, atomically: true, encoding: .utf8)
+        let daemon = namespaces.process(inFirst: false, TestPaths.pendulumPTPD, ["--config", configuration.path])
+        try daemon.start()
+        let status = daemon.wait(timeout: 10)
+        #expect(status == 1)
+        #expect(daemon.standardError.contains("\(namespaces.interfaces.1): the interface has no hardware timestamping"), "\(daemon.standardError)")
+    }
 }

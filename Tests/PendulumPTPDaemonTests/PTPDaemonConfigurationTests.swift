@@ -80,7 +80,7 @@ struct PTPDaemonConfigurationTests {
         ("[[port]]\ninterface = \"a\"\nintreface = \"b\"", "unknown key \"intreface\""),
         ("domain = 0", "[[port]]"),
         ("slave-only = true\nmaster-only = true\n[[port]]\ninterface = \"a\"", "exclude"),
-        ("[clock]\nkind = \"phc\"\n[[port]]\ninterface = \"a\"", "path"),
+        
         ("domain = = 1", "TOML"),
         ("[observability]\nmetrics-listen = \"127.0.0.1\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
         ("[observability]\nmetrics-listen = \"::1:9\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
