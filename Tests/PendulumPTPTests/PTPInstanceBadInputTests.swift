@@ -115,3 +115,47 @@ import PendulumTime
         }
     }
 }
+
+/// A P2P slave whose peer is its master: the two-step Pdelay exchange doubles as a path-delay
+/// exchange with the master, reported with its legs so the servo can pair Syncs with them.
+@Suite struct PTPPeerDelayLegsTests {
+    typealias Input = PTPInstanceInputTests
+
+    static func exchange(_ instance: inout PTPInstance, responder: PortIdentity) throws -> [PTPAction] {
+        let ourPort = PortIdentity(clockIdentity: Input.ours, portNumber: 1)
+        let t1 = Input.base
+        let sequenceId = try #require(Input.peerDelayRequest(&instance, t1: t1))
+        // Our clock is 1000 ns ahead of the master's; 800 ns each way; turnaround 5 µs.
+        let t2 = t1.adding(nanoseconds: 800 - 1_000)
+        let response = Input.fromMaster(.pdelayResp(requestReceiptTimestamp: t2, requestingPortIdentity: ourPort),
+                                        sequenceId: sequenceId, flags: .twoStep, source: responder)
+        _ = instance.receive(response.serialized(), onPort: 1, ingress: t1.adding(nanoseconds: 800 + 5_000 + 800), at: .zero)
+        let followUp = Input.fromMaster(.pdelayRespFollowUp(responseOriginTimestamp: t2.adding(nanoseconds: 5_000),
+                                                            requestingPortIdentity: ourPort),
+                                        sequenceId: sequenceId, source: responder)
+        return instance.receive(followUp.serialized(), onPort: 1, ingress: nil, at: .zero)
+    }
+
+    @Test func peerThatIsTheMasterGivesBothLegs() throws {
+        var instance = Input.slave(mechanism: .p2p)
+        Input.selectMaster(&instance)
+        let actions = try Self.exchange(&instance, responder: Input.masterPort)
+        #expect(actions == [
+            .peerDelayMeasured(port: 1, meanLinkDelay: .nanoseconds(800)),
+            // To the master: 800 − 1000; from it: 800 + 1000.
+            .pathDelayMeasured(port: 1, meanPathDelay: .nanoseconds(800), masterToSlave: .nanoseconds(1_800),
+                               slaveToMaster: .nanoseconds(-200)),
+        ])
+    }
+
+    /// A peer that is not the master (a transparent clock, or before a master is chosen) has
+    /// another clock: only the link delay is reported.
+    @Test func otherPeersGiveOnlyTheLinkDelay() throws {
+        var listening = Input.slave(mechanism: .p2p)
+        #expect(try Self.exchange(&listening, responder: Input.masterPort) == [.peerDelayMeasured(port: 1, meanLinkDelay: .nanoseconds(800))])
+        var following = Input.slave(mechanism: .p2p)
+        Input.selectMaster(&following)
+        let bridge = PortIdentity(clockIdentity: ClockIdentity(rawValue: 0x33), portNumber: 4)
+        #expect(try Self.exchange(&following, responder: bridge) == [.peerDelayMeasured(port: 1, meanLinkDelay: .nanoseconds(800))])
+    }
+}
