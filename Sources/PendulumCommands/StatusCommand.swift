@@ -48,9 +48,9 @@ struct StatusCommand: ParsableCommand {
         if let offset = snapshot.clock.offsetFromSystemSeconds { clockLine += ", \(format(offset)) from the system clock" }
         lines.append(clockLine)
         if let ptp = snapshot.ptp {
-            lines.append("")
-            lines += renderPTP(ptp)
-            return lines.joined(separator: "\n")
+            // Stratum, root delay and dispersion are NTP's; PTP's own figures follow.
+            return (["synchronised     \(system.synchronized ? "yes" : "no")", lines[2], clockLine, ""] + renderPTP(ptp))
+                .joined(separator: "\n")
         }
         lines.append("")
         lines.append("  " + pad("source", 28) + pad("mode", 7) + pad("reach", 7) + pad("poll", 6) + pad("offset", 15) + pad("delay", 13) + "state")
