@@ -41,6 +41,19 @@ struct PTPAgainstPtp4lTests {
         return (config.path, uds)
     }
 
+    /// The message types tshark decodes from `identity` in a capture, and any malformed PTP packets.
+    static func decode(capture: String, identity: String, tshark: String) throws -> (types: Set<Int>, decoded: String, malformed: String) {
+        let decoded = try ChildProcess.run(tshark, ["-r", capture, "-Y", "ptp", "-T", "fields", "-e", "ptp.v2.messagetype",
+                                                    "-e", "ptp.v2.clockidentity"], timeout: 30)
+        let ourHex = "0x" + identity.replacingOccurrences(of: ".", with: "")
+        let types = Set(decoded.stdout.split(separator: "\n").filter { $0.contains(ourHex) }.compactMap { line -> Int? in
+            guard let field = line.split(separator: "\t").first else { return nil }
+            return field.hasPrefix("0x") ? Int(field.dropFirst(2), radix: 16) : Int(field)
+        })
+        let malformed = try ChildProcess.run(tshark, ["-r", capture, "-Y", "ptp && _ws.malformed"], timeout: 30).stdout
+        return (types, decoded.stdout, malformed)
+    }
+
     static func nanoseconds(_ seconds: Double) -> String { String(format: "%.0f ns", seconds * 1e9) }
 
     static func rms(_ values: [Double]) -> Double {
@@ -56,6 +69,9 @@ struct PTPAgainstPtp4lTests {
         let socket: String
         var master: ChildProcess?
         var slave: ChildProcess?
+        /// tshark on our side for the first 30 s: what we send as a slave decodes cleanly.
+        var sniffer: ChildProcess?
+        var capture: String { directory.appendingPathComponent("slave.pcap").path }
         var samples: [Sample] = []
         var lastCount = -1
 
@@ -72,7 +88,10 @@ struct PTPAgainstPtp4lTests {
             socket = directory.appendingPathComponent("observe").path
         }
 
-        func start(ptp4l: String) throws {
+        func start(ptp4l: String, tshark: String) throws {
+            let sniffer = namespaces.process(inFirst: false, tshark, ["-i", namespaces.interfaces.1, "-a", "duration:30", "-w", capture, "-q"])
+            self.sniffer = sniffer
+            try sniffer.start()
             let (ptp4lConfig, _) = try PTPAgainstPtp4lTests.writePtp4lConfiguration(in: directory)
             let ourConfig = directory.appendingPathComponent("ptpd.toml")
             // The minimal slave configuration of issue 7, on our interface; the overlay clock starts 10 ms wrong.
@@ -111,6 +130,7 @@ struct PTPAgainstPtp4lTests {
         func stop() {
             slave?.stop()
             master?.stop()
+            sniffer?.stop()
         }
 
         func cleanUp() {
@@ -124,13 +144,14 @@ struct PTPAgainstPtp4lTests {
     /// namespace pairs), so the issue's 3-minute runs cost 3 minutes in CI, not 18.
     @Test func ptp4lMastersDisciplineOurSlaves() throws {
         let ptp4l = try TestPaths.requireProgram("ptp4l", package: "linuxptp")
+        let tshark = try TestPaths.requireProgram("tshark", package: "tshark")
         NetworkNamespacePair.removeStale()
         var runs: [SlaveRun] = []
         defer { runs.forEach { $0.cleanUp() } }
         for (network, delayMechanism) in Self.combinations {
             runs.append(try SlaveRun(network: network, delayMechanism: delayMechanism))
         }
-        for run in runs { try run.start(ptp4l: ptp4l) }
+        for run in runs { try run.start(ptp4l: ptp4l, tshark: tshark) }
 
         let start = Date()
         // Stop early if any program dies: the run is lost anyway.
@@ -141,7 +162,8 @@ struct PTPAgainstPtp4lTests {
             usleep(250_000)
             for run in runs { run.poll(at: Date().timeIntervalSince(start)) }
         }
-        let finalStates = runs.map { PTPObservation.ptp($0.socket)?.ports.first?.state }
+        let finalStatus = runs.map { PTPObservation.ptp($0.socket) }
+        let finalStates = finalStatus.map { $0?.ports.first?.state }
         let mastersRan = runs.map { $0.master?.process.isRunning == true }
         // What an operator sees on a disciplined slave.
         let statusTable = try ChildProcess.run(TestPaths.pendulum, ["status", "--socket", runs[0].socket], timeout: 10).stdout
@@ -165,6 +187,16 @@ struct PTPAgainstPtp4lTests {
             #expect(judged.count >= Int(Self.judgedSeconds / 2), "too few samples: \(judged.count)\n\(context)")
             #expect(!judged.isEmpty && judged.allSatisfy { $0.state == "SLAVE" }, "left SLAVE: \(context)")
             #expect(!judged.isEmpty && rms < 50e-6, "RMS \(rms): \(context)")
+            // What we sent as a slave: Delay_Req (E2E) or the peer-delay messages (P2P: we
+            // request and, to ptp4l's requests, respond).
+            if let identity = finalStatus[index]?.clockIdentity {
+                let (types, decoded, malformed) = try Self.decode(capture: run.capture, identity: identity, tshark: tshark)
+                let expected: Set<Int> = run.delayMechanism == "p2p" ? [0x2, 0x3, 0xA] : [0x1]
+                #expect(expected.isSubset(of: types), "\(name): message types seen from us: \(types.sorted())\n\(decoded.prefix(2000))")
+                #expect(malformed.isEmpty, "\(name) malformed:\n\(malformed)")
+            } else {
+                Issue.record("\(name): no final status")
+            }
         }
         print(table.joined(separator: "\n"))
         print("pendulum status (\(runs[0].network) \(runs[0].delayMechanism)):\n\(statusTable)")
@@ -268,16 +300,7 @@ struct PTPAgainstPtp4lTests {
             guard let identity = result.ourIdentity else { return result }
 
             sniffer.wait(timeout: 30)
-            let decoded = try ChildProcess.run(tshark, ["-r", capture, "-Y", "ptp", "-T", "fields", "-e", "ptp.v2.messagetype",
-                                                        "-e", "ptp.v2.clockidentity"], timeout: 30)
-            result.decoded = decoded.stdout
-            let ourHex = "0x" + identity.replacingOccurrences(of: ".", with: "")
-            let ourLines = decoded.stdout.split(separator: "\n").filter { $0.contains(ourHex) }
-            result.messageTypes = Set(ourLines.compactMap { line -> Int? in
-                guard let field = line.split(separator: "\t").first else { return nil }
-                return field.hasPrefix("0x") ? Int(field.dropFirst(2), radix: 16) : Int(field)
-            })
-            result.malformed = try ChildProcess.run(tshark, ["-r", capture, "-Y", "ptp && _ws.malformed"], timeout: 30).stdout
+            (result.messageTypes, result.decoded, result.malformed) = try decode(capture: capture, identity: identity, tshark: tshark)
         } catch {
             result.setupFailure = "\(error)"
         }
