@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "PendulumPTPDaemon",
             dependencies: [
-                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime",
+                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime", "PendulumSync",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
@@ -127,7 +127,7 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
@@ -153,7 +153,10 @@ let package = Package(
             dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP", "PendulumSync", "PendulumCommands"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),

@@ -10,7 +10,8 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
         /// intrinsic frequency error (s/s); the system clock is never touched.
         case overlay(initialOffsetSeconds: Double, frequencyError: Double)
         case system
-        case ptpHardware(path: String)
+        /// A PTP hardware clock; nil: the PHC of the hardware-timestamping ports.
+        case ptpHardware(path: String?)
     }
 
     public enum Timestamping: String, Sendable, Hashable {
@@ -40,14 +41,18 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
     public var stepThresholdSeconds: Double? = 0.128
     /// Offsets beyond this are stepped at the first synchronisation (nil: never step).
     public var firstStepThresholdSeconds: Double? = 0.00002
+    /// The Unix socket `pendulum status` reads (ObservationServer).
     public var observationPath: String?
-    /// The JSON status file; defaults to observation-path + ".json".
-    public var statusPath: String?
+    /// Prometheus metrics on this numeric address and port ("127.0.0.1:9975", "[::1]:9975").
+    public var metricsListen: (host: String, port: UInt16)? {
+        get { metricsHost.map { ($0, metricsPort) } }
+        set { metricsHost = newValue?.host; metricsPort = newValue?.port ?? 0 }
+    }
+    private var metricsHost: String?
+    private var metricsPort: UInt16 = 0
     public var summaryIntervalSeconds: Double = 1
 
     public init() {}
-
-    public var effectiveStatusPath: String? { statusPath ?? observationPath.map { $0 + ".json" } }
 }
 
 public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -86,8 +91,7 @@ extension PTPDaemonConfiguration {
                 clock = .overlay(initialOffsetSeconds: offset, frequencyError: ppm * 1e-6)
             case "system": clock = .system
             case "phc", "ptp-hardware":
-                guard let path = try clockReader.string("path") else { throw ConfigurationError("[clock] kind \"phc\" needs path") }
-                clock = .ptpHardware(path: path)
+                clock = .ptpHardware(path: try clockReader.string("path"))
             case let other: throw ConfigurationError("[clock] kind: \"\(other)\" is not overlay, system or phc")
             }
             try clockReader.finish()
@@ -103,7 +107,7 @@ extension PTPDaemonConfiguration {
         if let table = try reader.table("observability") {
             var observe = TableReader(table, name: "[observability]")
             observationPath = try observe.string("observation-path")
-            statusPath = try observe.string("status-path")
+            if let listen = try observe.string("metrics-listen") { metricsListen = try Self.parseListen(listen) }
             if let interval = try observe.double("summary-interval-seconds") {
                 guard interval > 0 else { throw ConfigurationError("[observability] summary-interval-seconds must be positive") }
                 summaryIntervalSeconds = interval
@@ -153,6 +157,29 @@ extension PTPDaemonConfiguration {
             ports.append(port)
         }
         try reader.finish()
+    }
+}
+
+extension PTPDaemonConfiguration {
+    /// "HOST:PORT" with a numeric IPv4 host, or "[IPv6]:PORT".
+    static func parseListen(_ text: String) throws(ConfigurationError) -> (host: String, port: UInt16) {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw ConfigurationError("[observability] metrics-listen \"\(text)\" needs a port") }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+                throw ConfigurationError("[observability] metrics-listen \"\(text)\" is not HOST:PORT (IPv6: [ADDRESS]:PORT)")
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = UInt16(portText) else {
+            throw ConfigurationError("[observability] metrics-listen \"\(text)\" is not HOST:PORT")
+        }
+        return (String(host), port)
     }
 }
 

@@ -77,4 +77,6 @@ public struct ObservationSnapshot: Codable, Sendable {
     public var clock: Clock
     public var sources: [Source]
     public var servers: [Server]
+    /// pendulum-ptpd's PTP state (ObservationSnapshot+PTP.swift); absent for NTP.
+    public var ptp: PTP? = nil
 }
