@@ -28,7 +28,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
@@ -115,7 +114,7 @@ let package = Package(
             name: "PendulumPTPDaemon",
             dependencies: [
                 "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime", "PendulumSync",
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "PendulumTOML",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,6 @@
 import PendulumIO
 import PendulumPTP
-import TOMLKit
+import PendulumTOML
 
 /// Everything `pendulum-ptpd --config FILE.toml` reads. Unknown keys are errors so a typo does
 /// not silently fall back to a default.
@@ -64,11 +64,9 @@ extension PTPDaemonConfiguration {
     public init(toml text: String) throws(ConfigurationError) {
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError("TOML: \(error.description) at line \(error.source.begin.line)")
+            root = try TOMLParser.parse(text)
         } catch {
-            throw ConfigurationError("TOML: \(error)")
+            throw ConfigurationError("line \(error.line): not valid TOML: \(error.message)")
         }
         self.init()
         var reader = TableReader(root, name: "top level")
@@ -195,16 +193,16 @@ private struct TableReader {
         self.name = name
     }
 
-    private mutating func value(_ key: String) -> TOMLValue? {
+    private mutating func value(_ key: String) -> TOMLNode? {
         used.insert(key)
         return table[key]
     }
 
     mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let raw = value(key) else { return nil }
-        guard let number = raw.int else { throw ConfigurationError("\(name) \(key) must be an integer") }
+        guard let number = raw.int else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be an integer") }
         guard range.contains(number) else {
-            throw ConfigurationError("\(name) \(key) = \(number) is outside \(range.lowerBound)...\(range.upperBound)")
+            throw ConfigurationError("line \(raw.line): \(name) \(key) = \(number) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
@@ -213,24 +211,24 @@ private struct TableReader {
         guard let raw = value(key) else { return nil }
         if let number = raw.double, number.isFinite { return number }
         if let number = raw.int { return Double(number) }
-        throw ConfigurationError("\(name) \(key) must be a number")
+        throw ConfigurationError("line \(raw.line): \(name) \(key) must be a number")
     }
 
     mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
         guard let raw = value(key) else { return nil }
-        guard let flag = raw.bool else { throw ConfigurationError("\(name) \(key) must be true or false") }
+        guard let flag = raw.bool else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be true or false") }
         return flag
     }
 
     mutating func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let raw = value(key) else { return nil }
-        guard let text = raw.string else { throw ConfigurationError("\(name) \(key) must be a string") }
+        guard let text = raw.string else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be a string") }
         return text
     }
 
     mutating func table(_ key: String) throws(ConfigurationError) -> TOMLTable? {
         guard let raw = value(key) else { return nil }
-        guard let table = raw.table else { throw ConfigurationError("\(name) \(key) must be a table") }
+        guard let table = raw.table else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be a table") }
         return table
     }
 
@@ -247,6 +245,6 @@ private struct TableReader {
 
     func finish() throws(ConfigurationError) {
         let unknown = table.keys.filter { !used.contains($0) }.sorted()
-        if let first = unknown.first { throw ConfigurationError("\(name): unknown key \"\(first)\"") }
+        if let first = unknown.first { throw ConfigurationError("line \(table[first]?.line ?? 0): \(name): unknown key \"\(first)\"") }
     }
 }
