@@ -2,7 +2,8 @@
 # pendulum-ntpd and chronyd side by side as clients of the same upstream chronyd -x on loopback:
 # time to the first synchronisation, time to |error| < 1 ms (ours, on an overlay clock started
 # +0.25 s / +30 ppm wrong: chrony -x cannot be judged by that since it never moves a clock),
-# and peak RSS (VmHWM) after RUN_SECONDS, each client also serving NTP on one port.
+# and peak RSS (VmHWM) and private memory (RssAnon) after RUN_SECONDS, each client also
+# serving NTP on one port.
 #   scripts/compare-with-chrony.sh            (uses .build/release if built, else .build/debug)
 # Never touches the system clock: every chronyd runs with -x, ours on an overlay clock.
 set -euo pipefail
@@ -79,11 +80,14 @@ while :; do
     if python3 -c "import sys;sys.exit(0 if $elapsed >= $RUN_SECONDS else 1)"; then break; fi
     sleep 0.25
 done
-rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-ours_rss=$(rss $ours); chrony_rss=$(rss $chrony)
+rss() { awk -v key="$2:" '$1 == key {print $2}' "/proc/$1/status"; }
+ours_rss=$(rss $ours VmHWM); chrony_rss=$(rss $chrony VmHWM)
+ours_anon=$(rss $ours RssAnon); chrony_anon=$(rss $chrony RssAnon)
 echo "after ${RUN_SECONDS} s, each a client of chronyd -x on loopback and serving one NTP port ($bin):"
 printf '%-34s %-14s %-14s %s\n' "" "pendulum-ntpd" "chronyd 4.3" "ratio (ours/chrony)"
 printf '%-34s %-14s %-14s %s\n' "first synchronised (s)" "${ours_sync:-never}" "${chrony_sync:-never}" \
     "$(python3 -c "print(f'{${ours_sync:-0}/${chrony_sync:-1}:.2f}')")"
 printf '%-34s %-14s %-14s %s\n' "|error| < 1 ms (s)" "${ours_1ms:-never}" "n/a (-x)" ""
 printf '%-34s %-14s %-14s %s\n' "peak RSS, VmHWM (KiB)" "$ours_rss" "$chrony_rss" "$(python3 -c "print(f'{$ours_rss/$chrony_rss:.2f}')")"
+printf '%-34s %-14s %-14s %s\n' "private memory, RssAnon (KiB)" "$ours_anon" "$chrony_anon" "$(python3 -c "print(f'{$ours_anon/$chrony_anon:.2f}')")"
+echo "(the rest of RSS is shared library pages: the Swift runtime and Foundation, shared by every Swift process)"

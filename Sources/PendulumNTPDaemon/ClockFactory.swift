@@ -1,4 +1,3 @@
-import Foundation
 import PendulumDaemonConfig
 import PendulumIO
 import PendulumTime
@@ -7,11 +6,8 @@ import PendulumTime
 /// steer it, an overlay clock otherwise (so an unprivileged start still does something useful
 /// and never fails half-way on the first step).
 enum ClockFactory {
-    /// CAP_SYS_TIME from linux/capability.h: a stable kernel ABI number.
-    private static let systemTimeCapability = 25
-
     static func make(_ section: ClockSection) throws(DaemonError) -> (clock: any SteerableClock, why: String) {
-        let privileged = hasSystemTimeCapability()
+        let privileged = KernelClock.processMaySteerClocks
         switch section.kind {
         case .system?:
             guard privileged else {
@@ -32,17 +28,5 @@ enum ClockFactory {
             initialOffset: NTPDuration(approximateSeconds: section.initialOffsetSeconds),
             intrinsicFrequencyError: section.initialFrequencyPPM * 1e-6
         )
-    }
-
-    /// Reads the effective capability set from /proc: no libcap dependency, and reading
-    /// changes nothing (probing with a clock_adjtime write would).
-    static func hasSystemTimeCapability() -> Bool {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return false }
-        for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            let hex = line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces)
-            guard let mask = UInt64(hex, radix: 16) else { return false }
-            return mask & (1 << UInt64(systemTimeCapability)) != 0
-        }
-        return false
     }
 }

@@ -162,6 +162,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 }
                 guard let outcome else { return }
                 interval = outcome.interval
+                logger.debug("source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s; next poll in \(interval.seconds) s")
                 onUpdate?(outcome.system)
             case .noReply, .failed, .ntsNAK, .kissOfDeath:
                 let description = describe(result)
