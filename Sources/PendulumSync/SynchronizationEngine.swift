@@ -25,6 +25,8 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private var lastPrimary: SourceID?
     private var lastUpdate: UnixTime?
     private let onUpdate: (@Sendable (SystemState) -> Void)?
+    /// How pool names become addresses; tests give a fixed list.
+    private let resolve: @Sendable (String, UInt16) throws -> [SocketAddress]
 
     /// A pool member is replaced after this many polls without any answer.
     static let unreachablePollLimit = 6
@@ -56,11 +58,13 @@ public final class SynchronizationEngine: @unchecked Sendable {
         clock: any SteerableClock, sources specifications: [SourceSpecification],
         configuration: DisciplineConfiguration = DisciplineConfiguration(),
         logger: Logger = Logger(label: "pendulum.sync"),
-        onUpdate: (@Sendable (SystemState) -> Void)? = nil
+        onUpdate: (@Sendable (SystemState) -> Void)? = nil,
+        resolve: @escaping @Sendable (String, UInt16) throws -> [SocketAddress] = { host, port in try NameResolver.resolve(host, port: port) }
     ) {
         self.clock = clock
         self.logger = logger
         self.onUpdate = onUpdate
+        self.resolve = resolve
         self.specifications = specifications
         discipline = ClockDiscipline(configuration: configuration)
     }
@@ -296,12 +300,11 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private func maintainPools() {
         var pause = NTPDuration.zero
         while wait(pause) {
-            var allFull = true
             for (index, specification) in specifications.enumerated() where specification.mode == .pool {
-                if !refill(pool: index, specification) { allFull = false }
+                _ = refill(pool: index, specification)
             }
-            // A pool short of servers tries again soon; a full one is checked for bad members.
-            pause = .seconds(allFull ? 16 : 8)
+            // Short of servers or not, members are checked for replacement every 8 s.
+            pause = .seconds(8)
         }
     }
 
@@ -323,7 +326,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
         guard active < pool.poolCount else { return true }
         let addresses: [SocketAddress]
         do {
-            addresses = try NameResolver.resolve(pool.host, port: pool.port)
+            addresses = try resolve(pool.host, pool.port)
         } catch {
             logger.warning("pool \(pool.host): \(error)")
             return false

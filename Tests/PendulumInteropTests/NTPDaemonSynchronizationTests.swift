@@ -171,32 +171,3 @@ extension NTPDaemonInteropTests {
     }
 }
 
-extension NTPDaemonInteropTests.NTPDaemonSynchronizationTests {
-    /// A pool is every address its name resolves to, used as separate servers; a member that
-    /// stops answering is replaced. "localhost" resolves to 127.0.0.1 and ::1 and our server
-    /// listens on 127.0.0.1 only, so the ::1 member never answers.
-    @Test func aPoolUsesItsAddressesAndReplacesAnUnreachableOne() async throws {
-        let server = try await offCooperativePool { try NTPDaemonProcess(nts: false, localStratum: 2) }
-        defer { server.remove() }
-        let client = try await offCooperativePool {
-            try NTPDaemonProcess(nts: false, localStratum: nil, extraLines: [
-                "[[source]]", "mode = \"pool\"", "address = \"localhost:\(server.ntpPort)\"", "count = 2",
-            ])
-        }
-        defer { client.remove() }
-        var snapshot: ObservationSnapshot?
-        for _ in 0..<90 {
-            try await Task.sleep(for: .seconds(1))
-            snapshot = try await offCooperativePool { try client.status() }
-            if client.log.contains("replaced: unreachable"), snapshot?.system.synchronized == true { break }
-        }
-        let final = try #require(snapshot)
-        #expect(final.system.synchronized, "\(client.log)")
-        #expect(final.sources.allSatisfy { $0.pool == "localhost" }, "\(final.sources)")
-        #expect(final.sources.contains { $0.name == "127.0.0.1:\(server.ntpPort)" && $0.selected })
-        #expect(client.log.contains("pool localhost: using 127.0.0.1:\(server.ntpPort)"), "\(client.log)")
-        #expect(client.log.contains("pool localhost: using [::1]:\(server.ntpPort)"), "\(client.log)")
-        #expect(client.log.contains("[::1]:\(server.ntpPort) replaced: unreachable"), "\(client.log)")
-        #expect(try await offCooperativePool { client.stop() }.status == 0)
-    }
-}
