@@ -14,8 +14,21 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = errors
         let outputData = outputData, errorData = errorData
-        output.fileHandleForReading.readabilityHandler = { outputData.append($0.availableData) }
-        errors.fileHandleForReading.readabilityHandler = { errorData.append($0.availableData) }
+        // At end of file the handler is removed: left in place it fires forever on the empty
+        // pipe, and a pipe closed under a live handler leaves libdispatch watching a reused file
+        // descriptor (the test runner crashed in _dispatch_event_loop_drain that way).
+        output.fileHandleForReading.readabilityHandler = { handle in Self.drain(handle, into: outputData) }
+        errors.fileHandleForReading.readabilityHandler = { handle in Self.drain(handle, into: errorData) }
+    }
+
+    private static func drain(_ handle: FileHandle, into data: LockedData) {
+        let chunk = handle.availableData
+        if chunk.isEmpty {
+            handle.readabilityHandler = nil
+            data.finish()
+        } else {
+            data.append(chunk)
+        }
     }
 
     func start() throws {
@@ -29,8 +42,7 @@ final class ChildProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { stop() }
         process.waitUntilExit()
-        // Let the pipe handlers catch the last bytes.
-        usleep(50_000)
+        waitForEndOfOutput()
         return process.terminationStatus
     }
 
@@ -44,6 +56,14 @@ final class ChildProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        waitForEndOfOutput()
+    }
+
+    /// The pipes reach end of file once the process (and anything it left holding them) is
+    /// gone; bounded, since a grandchild could keep them open.
+    private func waitForEndOfOutput() {
+        let deadline = Date().addingTimeInterval(2)
+        while !(outputData.isFinished && errorData.isFinished) && Date() < deadline { usleep(5_000) }
     }
 
     var standardOutput: String { outputData.text }
@@ -61,7 +81,10 @@ final class ChildProcess: @unchecked Sendable {
 final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
+    private var finished = false
     func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
+    func finish() { lock.lock(); finished = true; lock.unlock() }
+    var isFinished: Bool { lock.lock(); defer { lock.unlock() }; return finished }
     var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
 
