@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PendulumDiscipline
 import PendulumIO
 import PendulumNTP
@@ -31,9 +32,12 @@ final class SourcePoller {
     /// Why the last key exchange failed, for status.
     private(set) var lastKeyExchangeError: String?
 
-    init(specification: SourceSpecification, clock: any SteerableClock) {
+    private let logger: Logger
+
+    init(specification: SourceSpecification, clock: any SteerableClock, logger: Logger = Logger(label: "pendulum.sync")) {
         self.specification = specification
         self.clock = clock
+        self.logger = logger
         ntpHost = specification.host
         ntpPort = specification.port
     }
@@ -163,6 +167,7 @@ final class SourcePoller {
             address = nil
             cookiesHeld = association?.jar.count ?? 0
             lastKeyExchangeError = nil
+            logger.info("source \(specification.displayAddress): NTS-KE done: NTP at \(ntpHost):\(ntpPort), AEAD \(session.result.aead.rawValue), \(cookiesHeld) cookies")
             return nil
         case .failure(let error)?:
             lastKeyExchangeError = error.description

@@ -109,7 +109,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
         }
         // The poller lives and dies on its source's thread.
         spawn(name: "source \(specification.displayAddress)") { [self] in
-            run(id: id, poller: SourcePoller(specification: specification, clock: clock), firstPoll: firstPoll)
+            run(id: id, poller: SourcePoller(specification: specification, clock: clock, logger: logger), firstPoll: firstPoll)
         }
     }
 
