@@ -197,7 +197,7 @@ public final class NTPLoadGenerator: @unchecked Sendable {
     }
 
     private func latestSend(of templateIndex: Int, sent: Int) -> Int {
-        guard templateIndex < templates.count, sent > 0 else { return -1 }
+        guard templateIndex < templates.count, templateIndex < sent else { return -1 }
         let rounds = (sent - 1 - templateIndex) / templates.count
         return rounds < 0 ? -1 : templateIndex + rounds * templates.count
     }

@@ -53,7 +53,7 @@ public enum Daemon {
         }
         do {
             for (index, section) in configuration.servers.enumerated() {
-                loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index))
+                loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index, workers: section.workers))
             }
             if let section = configuration.keyset {
                 keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: log)

@@ -1,0 +1,101 @@
+import PendulumNTP
+import PendulumNTS
+import PendulumTime
+
+/// What `NTPServerCore.decide(request:truncated:client:…reply:…)` did: the class the request
+/// was counted in, and how many bytes of reply it wrote (0: send nothing).
+public struct ServedRequest: Sendable, Hashable {
+    public var outcome: ServerOutcome
+    public var replyLength: Int
+
+    public init(outcome: ServerOutcome, replyLength: Int) {
+        self.outcome = outcome
+        self.replyLength = replyLength
+    }
+
+    static func dropped(_ reason: ServerDropReason) -> ServedRequest { ServedRequest(outcome: .dropped(reason), replyLength: 0) }
+}
+
+extension NTPServerCore {
+    /// The serving path's form of `decide`: the request read from, and the reply written to,
+    /// buffers the caller owns. A bare 48-byte request (the plain NTP case) is decided and
+    /// answered without touching the allocator; longer ones (NTS, extension fields) go through
+    /// the general path and have their reply copied in.
+    /// - Parameters:
+    ///   - truncated: the datagram was longer than the buffer it was received into.
+    ///   - reply: room for the reply; a reply that does not fit is not sent (counted as dropped).
+    public mutating func decide(
+        request: UnsafeRawBufferPointer, truncated: Bool, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
+        reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
+    ) -> ServedRequest {
+        let served: ServedRequest
+        if truncated || request.count > configuration.maximumRequestBytes {
+            served = .dropped(.oversized)
+        } else if request.count == NTPHeader.byteCount {
+            served = decideHeaderOnly(request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                      state: state, reply: reply, transmitTime: transmitTime)
+        } else {
+            let decision = evaluate(request: Array(request), client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                    state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
+            if let bytes = decision.reply {
+                if bytes.count <= reply.count {
+                    reply.copyBytes(from: bytes)
+                    served = ServedRequest(outcome: decision.outcome, replyLength: bytes.count)
+                } else {
+                    served = .dropped(decision.outcome == .responded && !bytes.isEmpty ? .ntsInvalid : .malformed)
+                }
+            } else {
+                served = ServedRequest(outcome: decision.outcome, replyLength: 0)
+            }
+        }
+        counters.record(served.outcome)
+        return served
+    }
+
+    /// A request that is exactly a header: the same rules, in the same order, as the general
+    /// path (mode, version, access, rate, require-NTS), on the raw bytes. Does not count.
+    mutating func decideHeaderOnly(
+        request: UnsafeRawBufferPointer, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
+    ) -> ServedRequest {
+        guard request.count == NTPHeader.byteCount, reply.count >= NTPHeader.byteCount else { return .dropped(.malformed) }
+        let first = request[0]
+        guard first & 0x7 == NTPMode.client.rawValue else { return .dropped(.wrongMode) }
+        let version = (first >> 3) & 0x7
+        guard (1...4).contains(version) else { return .dropped(.unsupportedVersion) }
+        let poll = Int8(bitPattern: request[2])
+        let origin = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 40))
+
+        func kiss(_ code: KissCode) -> ServedRequest {
+            Self.kissHeader(code, version: version, poll: poll, origin: origin, receiveTime: receiveTime, transmitTime: transmitTime())
+                .write(into: reply)
+            return ServedRequest(outcome: .kiss(code), replyLength: NTPHeader.byteCount)
+        }
+
+        guard configuration.access.permits(client) else {
+            guard configuration.access.refusal == .kiss else { return .dropped(.denied) }
+            if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds), !mayKiss {
+                return .dropped(.denied)
+            }
+            return kiss(.deny)
+        }
+        if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds) {
+            guard mayKiss else { return .dropped(.rateLimited) }
+            return kiss(.rate)
+        }
+        if configuration.requireNTS { return kiss(.restrict) }
+        var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
+        header.transmitTimestamp = transmitTime()
+        header.write(into: reply)
+        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func bigEndianUInt64(at offset: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in offset..<offset + 8 { value = value << 8 | UInt64(self[index]) }
+        return value
+    }
+}
