@@ -23,7 +23,7 @@ CHRONY_PID=""
 cleanup() {
     [ -n "$OURS_PID" ] && kill "$OURS_PID" 2>/dev/null && wait "$OURS_PID" 2>/dev/null
     [ -n "$CHRONY_PID" ] && kill "$CHRONY_PID" 2>/dev/null && wait "$CHRONY_PID" 2>/dev/null
-    rm -rf "$WORKDIR"
+    [ -n "${KEEP_WORKDIR:-}" ] || rm -rf "$WORKDIR"
 }
 trap cleanup EXIT INT TERM
 
