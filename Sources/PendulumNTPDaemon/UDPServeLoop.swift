@@ -75,7 +75,7 @@ public final class UDPServeLoop: Sendable {
 
     private static func serve(socket: BatchedServerSocket, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, key: Int) {
         var core = NTPServerCore(configuration: configuration)
-        var random = SystemRandomSource()
+        var random = BufferedSystemRandomSource()
         // Counters go to the shared state when idle, every few thousand requests and at the
         // end: a lock per request would cost more than the answer itself.
         var unpublished = 0
