@@ -99,3 +99,8 @@ extension UnsafeRawBufferPointer {
         return value
     }
 }
+
+extension NTPServerCore {
+    /// Slots in this core's rate-limit table (0 without rate limiting): fixed at creation.
+    public var rateLimitSlotCount: Int { rateLimiter?.slotCount ?? 0 }
+}

@@ -14,13 +14,18 @@ final class NTPDaemonProcess: @unchecked Sendable {
     var keyPath: String { directory.appendingPathComponent("keys.bin").path }
     private(set) var child: ChildProcess?
 
-    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = []) throws {
+    /// - Parameters:
+    ///   - serverLines: added to the first `[[server]]` (e.g. "workers = 2").
+    ///   - extraListen: more `[[server]]` sections, one per address ("127.0.0.123:123").
+    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
+         serverLines: [String] = [], extraListen: [String] = []) throws {
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
         certificate = nts ? try TestCertificate() : nil
         ntsKEPort = nts ? freeTCPPort() : nil
-        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""]
+        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""] + serverLines
         if alsoIPv6 { lines += ["[[server]]", "listen = \"[::1]:\(ntpPort)\""] }
+        for address in extraListen { lines += ["[[server]]", "listen = \"\(address)\""] }
         if let certificate, let ntsKEPort {
             lines += [
                 "[[nts-ke-server]]", "listen = \"127.0.0.1:\(ntsKEPort)\"",
