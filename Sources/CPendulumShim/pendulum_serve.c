@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 // Room for a timestamp and a destination address, with slack for anything else the kernel adds.
 #define PENDULUM_SERVE_CONTROL_BYTES \
     (CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64)
-#define PENDULUM_SERVE_REPLY_CONTROL_BYTES CMSG_SPACE(sizeof(struct in6_pktinfo))
+#define PENDULUM_SERVE_REPLY_CONTROL_BYTES (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)))
 
 typedef union {
     char bytes[PENDULUM_SERVE_CONTROL_BYTES];
@@ -85,6 +86,20 @@ int pendulum_serve_socket_open(int family, int reuse_port, int receive_timeout_m
     // Best effort: the kernel caps it at net.core.rmem_max.
     if (receive_buffer_bytes > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
     return fd;
+}
+
+int pendulum_serve_steer_by_source_address(int fd, int family, int workers) {
+    if (workers < 1) return -EINVAL;
+    // The last 32 bits of the source address (all of it for IPv4), modulo the group size.
+    // SKF_NET_OFF addresses the network header; the program sees the skb past the UDP header.
+    uint32_t offset = family == AF_INET6 ? 8 + 12 : 12;
+    struct sock_filter code[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)SKF_NET_OFF + offset},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, (uint32_t)workers},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    struct sock_fprog program = {.len = sizeof code / sizeof code[0], .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) == 0 ? 0 : -errno;
 }
 
 int pendulum_serve_enable_receive_timestamps(int fd) {
@@ -240,7 +255,7 @@ uint8_t *pendulum_serve_reply_buffer(pendulum_serve_ring *ring, int index) {
 
 size_t pendulum_serve_ring_reply_capacity(const pendulum_serve_ring *ring) { return ring->reply_capacity; }
 
-void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t length) {
+void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t length, int timestamp_transmit) {
     if (index < 0 || index >= ring->received || ring->queued >= ring->capacity || length > ring->reply_capacity) return;
     const struct pendulum_serve_slot *slot = &ring->slots[index];
     if (slot->peer.ss_family != AF_INET && slot->peer.ss_family != AF_INET6) return;
@@ -255,10 +270,12 @@ void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t len
     header->msg_iovlen = 1;
     // Answer from the address the request was sent to: on a wildcard bind the kernel would
     // otherwise pick a source by routing, and the client would drop the reply.
+    header->msg_control = ring->send_controls[q].bytes;
+    header->msg_controllen = sizeof ring->send_controls[q].bytes;
+    memset(ring->send_controls[q].bytes, 0, sizeof ring->send_controls[q].bytes);
+    size_t used = 0;
+    struct cmsghdr *c = CMSG_FIRSTHDR(header);
     if (slot->local_family == AF_INET && slot->peer.ss_family == AF_INET) {
-        header->msg_control = ring->send_controls[q].bytes;
-        header->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(header);
         c->cmsg_level = IPPROTO_IP;
         c->cmsg_type = IP_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
@@ -266,10 +283,9 @@ void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t len
         memset(&info, 0, sizeof info);
         info.ipi_spec_dst = slot->local4;
         memcpy(CMSG_DATA(c), &info, sizeof info);
+        used += CMSG_SPACE(sizeof(struct in_pktinfo));
+        c = CMSG_NXTHDR(header, c);
     } else if (slot->local_family == AF_INET6 && slot->peer.ss_family == AF_INET6) {
-        header->msg_control = ring->send_controls[q].bytes;
-        header->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(header);
         c->cmsg_level = IPPROTO_IPV6;
         c->cmsg_type = IPV6_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
@@ -279,7 +295,21 @@ void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t len
         // Link-local destinations are only meaningful with their interface.
         info.ipi6_ifindex = (unsigned int)slot->interface_index;
         memcpy(CMSG_DATA(c), &info, sizeof info);
+        used += CMSG_SPACE(sizeof(struct in6_pktinfo));
+        c = CMSG_NXTHDR(header, c);
     }
+    if (timestamp_transmit && c != NULL) {
+        // Per-datagram transmit timestamping: only replies an interleaved client may ask
+        // about cost an error-queue message.
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SO_TIMESTAMPING;
+        c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+        uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+        memcpy(CMSG_DATA(c), &flags, sizeof flags);
+        used += CMSG_SPACE(sizeof(uint32_t));
+    }
+    header->msg_controllen = used;
+    if (used == 0) header->msg_control = NULL;
     ring->queued_index[q] = index;
     ring->queued = q + 1;
 }
@@ -299,4 +329,50 @@ int pendulum_serve_send_replies(int fd, pendulum_serve_ring *ring) {
     }
     ring->queued = 0;
     return sent_total;
+}
+
+int pendulum_serve_read_transmit_timestamps(int fd, size_t field_offset_from_end, uint64_t *fields, struct timespec *times, int capacity) {
+    int found = 0;
+    while (found < capacity) {
+        union {
+            char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 64) + 64];
+            struct cmsghdr align;
+        } control;
+        // The looped-back datagram with its link, IP and UDP headers in front.
+        uint8_t payload[2048 + 128];
+        struct iovec iov = {.iov_base = payload, .iov_len = sizeof payload};
+        struct msghdr message;
+        memset(&message, 0, sizeof message);
+        message.msg_iov = &iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.buf;
+        message.msg_controllen = sizeof control.buf;
+        ssize_t length = recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT);
+        if (length < 0) break;
+        if ((message.msg_flags & MSG_TRUNC) || (size_t)length < field_offset_from_end || field_offset_from_end < 8) continue;
+        struct timespec stamp;
+        int kind = PENDULUM_TS_NONE;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+                struct scm_timestamping stamps;
+                memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
+                if (stamps.ts[2].tv_sec != 0 || stamps.ts[2].tv_nsec != 0) {
+                    stamp = stamps.ts[2];
+                    kind = PENDULUM_TS_HARDWARE;
+                } else if (stamps.ts[0].tv_sec != 0 || stamps.ts[0].tv_nsec != 0) {
+                    stamp = stamps.ts[0];
+                    kind = PENDULUM_TS_KERNEL_SOFTWARE;
+                }
+            }
+        }
+        if (kind == PENDULUM_TS_NONE) continue;
+        const uint8_t *field = payload + (size_t)length - field_offset_from_end;
+        uint64_t value = 0;
+        for (int i = 0; i < 8; i++) value = value << 8 | field[i];
+        fields[found] = value;
+        times[found] = stamp;
+        found += 1;
+    }
+    return found;
 }

@@ -62,6 +62,11 @@ final class BatchedServerSocket {
         pendulum_serve_ring_destroy(ring)
     }
 
+    /// For the first socket of a SO_REUSEPORT group, once all have joined: see the shim.
+    func steerBySourceAddress(workers: Int) -> Bool {
+        pendulum_serve_steer_by_source_address(descriptor, localAddress.family == .ipv4 ? AF_INET : AF_INET6, Int32(workers)) == 0
+    }
+
     /// Waits up to the receive timeout for requests; how many arrived (0 on timeout).
     func receive() -> Int {
         max(0, Int(pendulum_serve_receive(descriptor, ring)))
@@ -102,8 +107,38 @@ final class BatchedServerSocket {
         UnsafeMutableRawBufferPointer(start: pendulum_serve_reply_buffer(ring, Int32(index)), count: pendulum_serve_ring_reply_capacity(ring))
     }
 
-    func queueReply(_ index: Int, length: Int) {
-        pendulum_serve_queue_reply(ring, Int32(index), length)
+    /// With `timestampTransmit`, the kernel records when the reply leaves: collect it with
+    /// `readTransmitTimestamps`.
+    func queueReply(_ index: Int, length: Int, timestampTransmit: Bool) {
+        pendulum_serve_queue_reply(ring, Int32(index), length, timestampTransmit ? 1 : 0)
+    }
+
+    /// The transmit timestamps waiting in the error queue, each with the NTP receive timestamp
+    /// field (bytes 32–39) of the 48-byte reply it belongs to. Does not block.
+    func readTransmitTimestamps(_ body: (_ receiveField: UInt64, _ sentAt: UnixTime) -> Void) -> Int {
+        var fields = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        var times = (timespec(), timespec(), timespec(), timespec(), timespec(), timespec(), timespec(), timespec())
+        var total = 0
+        while true {
+            let count = withUnsafeMutableBytes(of: &fields) { fieldBytes in
+                withUnsafeMutableBytes(of: &times) { timeBytes in
+                    Int(pendulum_serve_read_transmit_timestamps(
+                        descriptor, 16, fieldBytes.baseAddress?.assumingMemoryBound(to: UInt64.self),
+                        timeBytes.baseAddress?.assumingMemoryBound(to: timespec.self), 8
+                    ))
+                }
+            }
+            guard count > 0 else { return total }
+            withUnsafeBytes(of: &fields) { fieldBytes in
+                withUnsafeBytes(of: &times) { timeBytes in
+                    let fieldList = fieldBytes.bindMemory(to: UInt64.self)
+                    let timeList = timeBytes.bindMemory(to: timespec.self)
+                    for index in 0..<count { body(fieldList[index], UnixTime(timeList[index])) }
+                }
+            }
+            total += count
+            if count < 8 { return total }
+        }
     }
 
     /// Best effort: a reply that cannot be sent is not retried.

@@ -39,6 +39,10 @@ public final class UDPServeLoop: Sendable {
         }
         localAddress = sockets[0].localAddress
         workerCount = count
+        if count > 1 {
+            // Best effort: without it the kernel spreads by address and port.
+            _ = sockets[0].steerBySourceAddress(workers: count)
+        }
         var threads: [DaemonThread] = []
         for (worker, socket) in sockets.enumerated() {
             let box = SocketBox(socket)
@@ -79,7 +83,19 @@ public final class UDPServeLoop: Sendable {
         // Counters go to the shared state when idle, every few thousand requests and at the
         // end: a lock per request would cost more than the answer itself.
         var unpublished = 0
+        // Replies sent with a transmit timestamp requested whose timestamp has not been read:
+        // the error queue is only polled while there are some.
+        var awaitedTransmitTimestamps = 0
         let servedClock = state.servedClock
+        func collectTransmitTimestamps(justSent: Bool) {
+            let read = socket.readTransmitTimestamps { receiveField, sentAt in
+                core.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: receiveField),
+                                    at: NTPTimestamp(servedClock.time(atSystemTime: sentAt)))
+            }
+            // Right after sending, a card may not have reported yet; a batch later, whatever
+            // is still missing was lost (the error queue is bounded) and is not waited for.
+            awaitedTransmitTimestamps = read == 0 && !justSent ? 0 : max(0, awaitedTransmitTimestamps - read)
+        }
         defer { state.publish(core.counters, loop: key) }
         while !stop.isSet {
             let count = socket.receive()
@@ -89,6 +105,8 @@ public final class UDPServeLoop: Sendable {
             }
             // One look at the shared state per batch: the discipline and the keyset change
             // seldom, and a batch is answered within microseconds.
+            // Transmit times of earlier replies first: an interleaved request may ask for them.
+            if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: false) }
             let (clock, keyset) = state.snapshot
             let now = monotonicNanoseconds()
             for message in 0..<count {
@@ -101,9 +119,15 @@ public final class UDPServeLoop: Sendable {
                     state: clock, keyset: keyset, random: &random,
                     reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(servedClock.now()) }
                 )
-                if served.replyLength > 0 { socket.queueReply(message, length: served.replyLength) }
+                if served.replyLength > 0 {
+                    // Only a bare 48-byte reply can be found again by its receive field.
+                    let timestamp = served.wantsTransmitTimestamp && served.replyLength == 48
+                    socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
+                    if timestamp { awaitedTransmitTimestamps += 1 }
+                }
             }
             socket.sendReplies()
+            if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: true) }
             unpublished += count
             if unpublished >= 4096 { state.publish(core.counters, loop: key); unpublished = 0 }
         }

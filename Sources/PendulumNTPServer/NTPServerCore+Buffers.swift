@@ -7,10 +7,17 @@ import PendulumTime
 public struct ServedRequest: Sendable, Hashable {
     public var outcome: ServerOutcome
     public var replyLength: Int
+    /// The reply may be followed by an interleaved request: capture its kernel transmit
+    /// timestamp and report it with `recordTransmit(ofResponseWithReceive:at:)`.
+    public var wantsTransmitTimestamp: Bool
+    /// The reply is in interleaved mode (RFC 9769).
+    public var isInterleaved: Bool
 
-    public init(outcome: ServerOutcome, replyLength: Int) {
+    public init(outcome: ServerOutcome, replyLength: Int, wantsTransmitTimestamp: Bool = false, isInterleaved: Bool = false) {
         self.outcome = outcome
         self.replyLength = replyLength
+        self.wantsTransmitTimestamp = wantsTransmitTimestamp
+        self.isInterleaved = isInterleaved
     }
 
     static func dropped(_ reason: ServerDropReason) -> ServedRequest { ServedRequest(outcome: .dropped(reason), replyLength: 0) }
@@ -54,7 +61,8 @@ extension NTPServerCore {
     }
 
     /// A request that is exactly a header: the same rules, in the same order, as the general
-    /// path (mode, version, access, rate, require-NTS), on the raw bytes. Does not count.
+    /// path (mode, version, access, rate, require-NTS), on the raw bytes. Counts only
+    /// interleaved answers; the caller counts the outcome.
     mutating func decideHeaderOnly(
         request: UnsafeRawBufferPointer, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
         state: ServerClockState, reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
@@ -65,6 +73,7 @@ extension NTPServerCore {
         let version = (first >> 3) & 0x7
         guard (1...4).contains(version) else { return .dropped(.unsupportedVersion) }
         let poll = Int8(bitPattern: request[2])
+        // The request's transmit timestamp: the origin of a basic answer.
         let origin = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 40))
 
         func kiss(_ code: KissCode) -> ServedRequest {
@@ -86,9 +95,23 @@ extension NTPServerCore {
         }
         if configuration.requireNTS { return kiss(.restrict) }
         var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
-        header.transmitTimestamp = transmitTime()
+        // RFC 9769: a client that may be interleaved sends a non-zero origin different from its
+        // transmit timestamp. If that origin is the receive timestamp of a response whose
+        // transmit time is known, answer interleaved: origin = the request's receive field,
+        // transmit = when that earlier response really left.
+        let requestOrigin = request.bigEndianUInt64(at: 24)
+        let mayBeInterleaved = interleaved != nil && requestOrigin != 0 && requestOrigin != origin.rawValue
+        var isInterleaved = false
+        if mayBeInterleaved, let previousTransmit = interleaved?.transmit(forReceive: NTPTimestamp(rawValue: requestOrigin)) {
+            header.originTimestamp = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 32))
+            header.transmitTimestamp = previousTransmit
+            isInterleaved = true
+            counters.respondedInterleaved &+= 1
+        } else {
+            header.transmitTimestamp = transmitTime()
+        }
         header.write(into: reply)
-        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount)
+        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount, wantsTransmitTimestamp: mayBeInterleaved, isInterleaved: isInterleaved)
     }
 }
 

@@ -18,23 +18,35 @@ public struct NTPServerCore: Sendable {
         public var maximumRequestBytes: Int
         /// Plain (non-NTS) requests get an RSTR kiss instead of time.
         public var requireNTS: Bool
+        /// Answer interleaved requests (RFC 9769) with the transmit time of the previous
+        /// response; entries kept, 0 for none (interleaved requests then get basic answers).
+        public var interleavedTableSize: Int
 
         public init(access: AccessPolicy = AccessPolicy(), rateLimit: RateLimiter.Configuration? = RateLimiter.Configuration(),
-                    maximumRequestBytes: Int = 2048, requireNTS: Bool = false) {
+                    maximumRequestBytes: Int = 2048, requireNTS: Bool = false, interleavedTableSize: Int = 1 << 14) {
             self.access = access
             self.rateLimit = rateLimit
             self.maximumRequestBytes = maximumRequestBytes
             self.requireNTS = requireNTS
+            self.interleavedTableSize = max(0, interleavedTableSize)
         }
     }
 
     public let configuration: Configuration
     public internal(set) var counters = ServerCounters()
     var rateLimiter: RateLimiter?
+    var interleaved: InterleavedTable?
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         rateLimiter = configuration.rateLimit.map { RateLimiter(configuration: $0) }
+        interleaved = configuration.interleavedTableSize > 0 ? InterleavedTable(capacity: configuration.interleavedTableSize) : nil
+    }
+
+    /// Tells the core when a response left (its kernel transmit timestamp), identified by the
+    /// receive timestamp it carried: what a later interleaved request will ask for.
+    public mutating func recordTransmit(ofResponseWithReceive receive: NTPTimestamp, at transmit: NTPTimestamp) {
+        interleaved?.record(receive: receive, transmit: transmit)
     }
 
     /// Decides and counts.

@@ -5,6 +5,8 @@ public struct ServerCounters: Sendable, Hashable {
     public var responded = 0
     /// Of `responded`, those that were NTS-authenticated.
     public var respondedNTS = 0
+    /// Of `responded`, those answered in interleaved mode (RFC 9769).
+    public var respondedInterleaved = 0
     public var ntsNaks = 0
     private var kissCounts = ContiguousArray(repeating: 0, count: KissCode.allCases.count)
     private var dropCounts = ContiguousArray(repeating: 0, count: ServerDropReason.allCases.count)
@@ -39,6 +41,7 @@ public struct ServerCounters: Sendable, Hashable {
         var sum = lhs
         sum.responded &+= rhs.responded
         sum.respondedNTS &+= rhs.respondedNTS
+        sum.respondedInterleaved &+= rhs.respondedInterleaved
         sum.ntsNaks &+= rhs.ntsNaks
         for index in sum.kissCounts.indices { sum.kissCounts[index] &+= rhs.kissCounts[index] }
         for index in sum.dropCounts.indices { sum.dropCounts[index] &+= rhs.dropCounts[index] }
@@ -47,7 +50,7 @@ public struct ServerCounters: Sendable, Hashable {
 
     /// One line: "responded=… nts=… rate=… drop.malformed=…", zero classes left out.
     public var summary: String {
-        var parts = ["responded=\(responded)", "nts=\(respondedNTS)", "nts-nak=\(ntsNaks)"]
+        var parts = ["responded=\(responded)", "nts=\(respondedNTS)", "interleaved=\(respondedInterleaved)", "nts-nak=\(ntsNaks)"]
         for code in KissCode.allCases where self[kiss: code] > 0 { parts.append("kiss.\(code.rawValue)=\(self[kiss: code])") }
         for reason in ServerDropReason.allCases where self[reason] > 0 { parts.append("drop.\(reason.rawValue)=\(self[reason])") }
         return parts.joined(separator: " ")

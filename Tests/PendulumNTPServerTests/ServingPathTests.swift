@@ -138,3 +138,65 @@ import PendulumTime
         }
     }
 }
+
+/// Interleaved mode (RFC 9769) in the core: the transmit time of an earlier response is
+/// returned to a request whose origin is that response's receive timestamp.
+@Suite struct InterleavedModeTests {
+    static func request(origin: UInt64, receive: UInt64, transmit: UInt64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        NTPHeader(version: 4, mode: .client, originTimestamp: NTPTimestamp(rawValue: origin),
+                  receiveTimestamp: NTPTimestamp(rawValue: receive), transmitTimestamp: NTPTimestamp(rawValue: transmit)).write(to: &bytes)
+        return bytes
+    }
+
+    @Test func anInterleavedRequestGetsThePreviousTransmitTime() throws {
+        var core = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        let client = try #require(ClientAddress(bytes: Fixture.client))
+        // First exchange, basic: the client sends origin 0... then an interleaved-capable
+        // request whose origin is unknown to the server: a basic answer, timestamp wanted.
+        let (first, firstReply) = ServingPathTests.served(&core, Self.request(origin: 0x1111, receive: 0x2222, transmit: 0x3333), client: client)
+        #expect(first.wantsTransmitTimestamp)
+        #expect(!first.isInterleaved)
+        let firstHeader = try NTPPacket(parsing: firstReply).header
+        #expect(firstHeader.originTimestamp.rawValue == 0x3333)
+        #expect(firstHeader.receiveTimestamp == Fixture.t2)
+        // The kernel says when that reply left.
+        let sentAt = NTPTimestamp(rawValue: Fixture.t2.rawValue + 5000)
+        core.recordTransmit(ofResponseWithReceive: firstHeader.receiveTimestamp, at: sentAt)
+        // Next request: origin = the server's receive timestamp, receive = when the client got the reply.
+        let (second, secondReply) = ServingPathTests.served(&core, Self.request(origin: Fixture.t2.rawValue, receive: 0x4444, transmit: 0x5555), client: client)
+        #expect(second.isInterleaved)
+        #expect(second.wantsTransmitTimestamp)
+        let secondHeader = try NTPPacket(parsing: secondReply).header
+        #expect(secondHeader.originTimestamp.rawValue == 0x4444)
+        #expect(secondHeader.transmitTimestamp == sentAt)
+        #expect(secondHeader.receiveTimestamp == Fixture.t2)
+        #expect(core.counters.respondedInterleaved == 1)
+        #expect(core.counters.responded == 2)
+    }
+
+    @Test func basicClientsNeverLookInterleaved() throws {
+        var core = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        let client = try #require(ClientAddress(bytes: Fixture.client))
+        core.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: 0x7777), at: NTPTimestamp(rawValue: 0x8888))
+        // Origin zero (most clients), or equal to the transmit field: basic, no timestamp needed.
+        let (zero, _) = ServingPathTests.served(&core, Self.request(origin: 0, receive: 0, transmit: 0x7777), client: client)
+        #expect(!zero.isInterleaved && !zero.wantsTransmitTimestamp)
+        let (same, _) = ServingPathTests.served(&core, Self.request(origin: 0x7777, receive: 0, transmit: 0x7777), client: client)
+        #expect(!same.isInterleaved && !same.wantsTransmitTimestamp)
+        // Turned off: never interleaved.
+        var off = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil, interleavedTableSize: 0))
+        off.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: 0x7777), at: NTPTimestamp(rawValue: 0x8888))
+        let (disabled, _) = ServingPathTests.served(&off, Self.request(origin: 0x7777, receive: 1, transmit: 2), client: client)
+        #expect(!disabled.isInterleaved && !disabled.wantsTransmitTimestamp)
+    }
+
+    @Test func theTableKeepsItsSize() {
+        var table = InterleavedTable(capacity: 1000)
+        let capacity = table.capacity
+        for index in 1...100_000 { table.record(receive: NTPTimestamp(rawValue: UInt64(index) << 20), transmit: NTPTimestamp(rawValue: UInt64(index))) }
+        #expect(table.capacity == capacity)
+        #expect(table.transmit(forReceive: NTPTimestamp(rawValue: 100_000 << 20)) == NTPTimestamp(rawValue: 100_000))
+        #expect(table.transmit(forReceive: NTPTimestamp(rawValue: 0)) == nil)
+    }
+}

@@ -19,6 +19,12 @@ typedef struct pendulum_serve_ring pendulum_serve_ring;
 /// AF_INET6. Returns the descriptor or -errno.
 int pendulum_serve_socket_open(int family, int reuse_port, int receive_timeout_ms, int receive_buffer_bytes);
 
+/// Steers each request to a worker by its source address alone (SO_ATTACH_REUSEPORT_CBPF on
+/// the group `fd` belongs to): a client that changes source port per request (chrony does)
+/// still meets the same worker, its rate-limit slice and its interleaved-mode state.
+/// `workers` is the group's size. Returns 0 or -errno (the kernel then hashes by port too).
+int pendulum_serve_steer_by_source_address(int fd, int family, int workers);
+
 /// Asks for kernel software receive timestamps. Returns 0 or -errno.
 int pendulum_serve_enable_receive_timestamps(int fd);
 
@@ -48,11 +54,19 @@ uint8_t *pendulum_serve_reply_buffer(pendulum_serve_ring *ring, int index);
 size_t pendulum_serve_ring_reply_capacity(const pendulum_serve_ring *ring);
 
 /// Queues the reply to request `index` (already written to its reply buffer), `length` bytes,
-/// for the sender of that request, from the address the request was sent to.
-void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t length);
+/// for the sender of that request, from the address the request was sent to. With
+/// `timestamp_transmit`, the kernel records when it leaves (read it with
+/// `pendulum_serve_read_transmit_timestamps`).
+void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t length, int timestamp_transmit);
 
 /// Sends every queued reply (sendmmsg, retried after a partial send, a failing datagram
 /// skipped). Returns how many were sent.
 int pendulum_serve_send_replies(int fd, pendulum_serve_ring *ring);
+
+/// Reads the transmit timestamps the kernel has queued for replies sent with
+/// `timestamp_transmit`, without blocking: for each, the 8 bytes at `field_offset` from the
+/// end of the datagram (the NTP receive timestamp field of a 48-byte reply sits 16 bytes from
+/// its end) as a big-endian number, and the time it left. Returns how many (at most `capacity`).
+int pendulum_serve_read_transmit_timestamps(int fd, size_t field_offset_from_end, uint64_t *fields, struct timespec *times, int capacity);
 
 #endif
