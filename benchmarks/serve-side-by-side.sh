@@ -6,7 +6,8 @@
 #   BIN_DIR defaults to .build/release (build with `swift build -c release`).
 # The machine's cores are shared: both servers are pinned to CPU 0 and the generator to CPU 1
 # (set SERVER_CPU / GENERATOR_CPU to change), so each server gets one core of its own and the
-# generator never competes with it. chronyd runs with -x (never touches the clock).
+# generator never competes with it. chronyd runs with -x (never touches the clock). chronyd is
+# the first target, so the ratios printed are pendulum-ntpd's rate over chronyd's.
 set -eu
 BIN=${1:-.build/release}
 RATES=${2:-25000,50000,100000,150000,200000,250000,300000,400000}
@@ -73,10 +74,10 @@ sleep 2
 
 echo "== plain NTP =="
 taskset -c "$GENERATOR_CPU" "$BIN/pendulum" bench serve --rates "$RATES" --step-seconds "$STEP" \
-    --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS" --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY"
+    --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY" --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS"
 echo
 echo "== NTS =="
 taskset -c "$GENERATOR_CPU" "$BIN/pendulum" bench serve --nts --ca-file "$WORKDIR/cert.pem" --rates "$RATES" --step-seconds "$STEP" \
-    --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS@$KE_PORT_OURS" --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY@$KE_PORT_CHRONY"
+    --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY@$KE_PORT_CHRONY" --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS@$KE_PORT_OURS"
 echo
 echo "pendulum-ntpd peak RSS: $(grep VmHWM /proc/$OURS_PID/status | tr -s ' ')"
