@@ -18,6 +18,9 @@ public final class UDPServeLoop: Sendable {
 
     /// Requests taken per receive call.
     static let batchSize = 64
+    /// How long a reply may wait in the batch after its T3 was read (plain replies take about
+    /// a microsecond each, NTS replies about ten): bounds the error batching adds to T3.
+    static let maximumReplyWaitNanoseconds: Int64 = 25_000
 
     /// Binds every worker's socket now (so a busy port fails at startup) and starts answering.
     /// - Parameter workers: nil: one per online core.
@@ -103,12 +106,15 @@ public final class UDPServeLoop: Sendable {
                 if unpublished > 0 { state.publish(core.counters, loop: key); unpublished = 0 }
                 continue
             }
-            // One look at the shared state per batch: the discipline and the keyset change
-            // seldom, and a batch is answered within microseconds.
             // Transmit times of earlier replies first: an interleaved request may ask for them.
             if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: false) }
+            // One look at the shared state per batch: the discipline and the keyset change
+            // seldom, and a batch is answered within microseconds.
             let (clock, keyset) = state.snapshot
             let now = monotonicNanoseconds()
+            // When the oldest queued reply read its T3: replies wait for the batch's sendmmsg,
+            // and a T3 that waits long is a T3 that lies. Past the bound, send what is queued.
+            var oldestQueuedAt: Int64?
             for message in 0..<count {
                 guard let client = socket.sender(message) else { continue }
                 let (request, truncated) = socket.request(message)
@@ -119,11 +125,19 @@ public final class UDPServeLoop: Sendable {
                     state: clock, keyset: keyset, random: &random,
                     reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(servedClock.now()) }
                 )
-                if served.replyLength > 0 {
-                    // Only a bare 48-byte reply can be found again by its receive field.
-                    let timestamp = served.wantsTransmitTimestamp && served.replyLength == 48
-                    socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
-                    if timestamp { awaitedTransmitTimestamps += 1 }
+                guard served.replyLength > 0 else { continue }
+                // Only a bare 48-byte reply can be found again by its receive field.
+                let timestamp = served.wantsTransmitTimestamp && served.replyLength == 48
+                socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
+                if timestamp { awaitedTransmitTimestamps += 1 }
+                let queuedAt = monotonicNanoseconds()
+                if let oldest = oldestQueuedAt {
+                    if queuedAt - oldest > Self.maximumReplyWaitNanoseconds {
+                        socket.sendReplies()
+                        oldestQueuedAt = nil
+                    }
+                } else {
+                    oldestQueuedAt = queuedAt
                 }
             }
             socket.sendReplies()
