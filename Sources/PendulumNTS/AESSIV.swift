@@ -1,3 +1,7 @@
+// Implementation-only, as swift-crypto does for BoringSSL: no C type appears in any declaration
+// or stored property layout clients see, and clients (fuzz targets built by hand among them)
+// then need not find the shim's module map.
+@_implementationOnly import CPendulumShim
 import Crypto
 import _CryptoExtras
 
@@ -19,29 +23,49 @@ public struct AESSIV: Sendable {
     public let algorithm: AEADAlgorithm
     /// K1, the leftmost half of the key, already expanded into a CMAC: every S2V step starts
     /// from a copy of it (copy-on-write duplicates the context, not the key schedule work).
-    private let keyedMAC: AES.CMAC
+    /// nil when `hardware` does the work.
+    private let keyedMAC: AES.CMAC?
     /// K2, the rightmost half: CTR.
     private let ctrKey: SymmetricKey
+    /// Both halves expanded for the processor's AES instructions (AES-128 halves only): CMAC
+    /// and CTR without a key setup or an allocation per call.
+    private let hardware: HardwareAES128Keys?
     /// S2V's first step, CMAC(K1, 0¹²⁸), depends on the key alone: computed once.
     private let zeroBlockMAC: Block
+
+    /// Whether this process uses the processor's AES instructions for AES-SIV-CMAC-256.
+    public static let usesHardwareAES = pendulum_aes_hardware_available() != 0
 
     public static let tagByteCount = 16
     /// RFC 5297 §2.4: S2V takes at most 127 components, the plaintext being the last.
     public static let maximumAssociatedDataComponents = 126
 
     public init(algorithm: AEADAlgorithm, key: some Collection<UInt8>) throws(AEADError) {
+        try self.init(algorithm: algorithm, key: key, hardwareIfAvailable: true)
+    }
+
+    /// `hardwareIfAvailable: false` forces swift-crypto (tests compare the two).
+    init(algorithm: AEADAlgorithm, key: some Collection<UInt8>, hardwareIfAvailable: Bool) throws(AEADError) {
         guard key.count == algorithm.keyByteCount else {
             throw .invalidKeyLength(expected: algorithm.keyByteCount, actual: key.count)
         }
         let bytes = Array(key)
         let half = bytes.count / 2
         self.algorithm = algorithm
+        ctrKey = SymmetricKey(data: bytes[half...])
+        if hardwareIfAvailable, half == 16, Self.usesHardwareAES {
+            let keys = HardwareAES128Keys(macKey: bytes[..<half], ctrKey: bytes[half...])
+            hardware = keys
+            keyedMAC = nil
+            zeroBlockMAC = Block.zero.withBytes { keys.cmac($0, xorEnd: nil) }
+            return
+        }
         // The key length was checked above (16 or 32 bytes per half), so CMAC cannot refuse it.
         guard let mac = try? AES.CMAC(key: SymmetricKey(data: bytes[..<half])) else {
             throw .invalidKeyLength(expected: algorithm.keyByteCount, actual: key.count)
         }
+        hardware = nil
         keyedMAC = mac
-        ctrKey = SymmetricKey(data: bytes[half...])
         zeroBlockMAC = Self.cmac(mac, Block.zero.bytes)
     }
 
@@ -107,10 +131,21 @@ public struct AESSIV: Sendable {
         message.withUnsafeBytes { cmac(keyed, $0) }
     }
 
+    /// CMAC with K1, by whichever implementation this instance has.
+    private func mac(_ message: [UInt8]) -> Block {
+        message.withUnsafeBytes { mac($0) }
+    }
+
+    private func mac(_ message: UnsafeRawBufferPointer) -> Block {
+        if let hardware { return hardware.cmac(message, xorEnd: nil) }
+        guard let keyedMAC else { return .zero }
+        return Self.cmac(keyedMAC, message)
+    }
+
     /// S2V for NTS's two components (associated data, nonce) without building a list of them.
     private func s2v(associatedData: [UInt8], nonce: [UInt8], plaintext: [UInt8]) -> Block {
-        var d = zeroBlockMAC.doubled ^ Self.cmac(keyedMAC, associatedData)
-        d = d.doubled ^ Self.cmac(keyedMAC, nonce)
+        var d = zeroBlockMAC.doubled ^ mac(associatedData)
+        d = d.doubled ^ mac(nonce)
         return finalS2VStep(d, plaintext)
     }
 
@@ -118,7 +153,7 @@ public struct AESSIV: Sendable {
     private func s2v(_ associatedData: [[UInt8]], _ plaintext: [UInt8]) -> Block {
         var d = zeroBlockMAC
         for component in associatedData {
-            d = d.doubled ^ Self.cmac(keyedMAC, component)
+            d = d.doubled ^ mac(component)
         }
         return finalS2VStep(d, plaintext)
     }
@@ -126,6 +161,10 @@ public struct AESSIV: Sendable {
     private func finalS2VStep(_ d: Block, _ plaintext: [UInt8]) -> Block {
         if plaintext.count >= 16 {
             // xorend: D folded into the last 16 bytes, fed to CMAC in two parts (no copy).
+            if let hardware {
+                return plaintext.withUnsafeBytes { raw in hardware.cmac(raw, xorEnd: d) }
+            }
+            guard let keyedMAC else { return .zero }
             return plaintext.withUnsafeBytes { raw in
                 let split = raw.count - 16
                 var mac = keyedMAC
@@ -138,7 +177,7 @@ public struct AESSIV: Sendable {
         var padded = Block.zero.bytes
         for index in plaintext.indices { padded[index] = plaintext[index] }
         padded[plaintext.count] = 0x80
-        return (d.doubled ^ Block(padded)).withBytes { Self.cmac(keyedMAC, $0) }
+        return (d.doubled ^ Block(padded)).withBytes { mac($0) }
     }
 
     /// CTR with the synthetic IV as the initial counter, bits 31 and 63 of its second half cleared (§2.6) so
@@ -147,10 +186,80 @@ public struct AESSIV: Sendable {
         guard !input.isEmpty else { return [] }
         // Bytes 8 and 12 lose their top bit: bits 63 and 31 of the low word.
         let counter = Block(high: syntheticIV.high, low: syntheticIV.low & ~(UInt64(1) << 63 | UInt64(1) << 31))
+        if let hardware { return hardware.ctr(input, counter: counter) }
         guard let nonce = try? AES._CTR.Nonce(nonceBytes: counter.bytes),
               let output = try? AES._CTR.encrypt(input, using: ctrKey, nonce: nonce)
         else { return [] }
         return Array(output)
+    }
+}
+
+/// AES-SIV's two AES-128 keys expanded for the processor's AES instructions, with CMAC's
+/// subkeys. Immutable after creation; shared read-only between threads.
+final class HardwareAES128Keys: Sendable {
+    private let macSchedule: [UInt8]
+    private let ctrSchedule: [UInt8]
+    private let k1: [UInt8]
+    private let k2: [UInt8]
+
+    init(macKey: ArraySlice<UInt8>, ctrKey: ArraySlice<UInt8>) {
+        var macSchedule = [UInt8](repeating: 0, count: Int(PENDULUM_AES128_SCHEDULE_BYTES))
+        var ctrSchedule = macSchedule
+        var k1 = [UInt8](repeating: 0, count: 16)
+        var k2 = k1
+        Array(macKey).withUnsafeBufferPointer { key in
+            macSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
+        }
+        Array(ctrKey).withUnsafeBufferPointer { key in
+            ctrSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
+        }
+        macSchedule.withUnsafeBufferPointer { schedule in
+            k1.withUnsafeMutableBufferPointer { one in
+                k2.withUnsafeMutableBufferPointer { two in pendulum_aes128_cmac_subkeys(schedule.baseAddress, one.baseAddress, two.baseAddress) }
+            }
+        }
+        self.macSchedule = macSchedule
+        self.ctrSchedule = ctrSchedule
+        self.k1 = k1
+        self.k2 = k2
+    }
+
+    func cmac(_ message: UnsafeRawBufferPointer, xorEnd: Block?) -> Block {
+        var output = (UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &output) { out in
+            let mac = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let bytes = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            macSchedule.withUnsafeBufferPointer { schedule in
+                k1.withUnsafeBufferPointer { one in
+                    k2.withUnsafeBufferPointer { two in
+                        if let xorEnd {
+                            xorEnd.withBytes { end in
+                                pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count,
+                                                     end.baseAddress?.assumingMemoryBound(to: UInt8.self), mac)
+                            }
+                        } else {
+                            pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count, nil, mac)
+                        }
+                    }
+                }
+            }
+        }
+        return withUnsafeBytes(of: &output) { Block($0, at: 0) }
+    }
+
+    func ctr(_ input: ArraySlice<UInt8>, counter: Block) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                counter.withBytes { start in
+                    ctrSchedule.withUnsafeBufferPointer { schedule in
+                        pendulum_aes128_ctr(schedule.baseAddress, start.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                            source.baseAddress, destination.baseAddress, source.count)
+                    }
+                }
+            }
+        }
+        return output
     }
 }
 

@@ -12,6 +12,7 @@
 // Batched serving I/O lives in its own header; included here so module caches built before it
 // existed are invalidated (an umbrella directory does not notice a new header).
 #include "pendulum_serve.h"
+#include "pendulum_aes.h"
 
 /// Where a packet timestamp came from.
 enum pendulum_timestamp_kind {
