@@ -28,9 +28,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
+        // A total TOML parser for the daemons' configuration files (see TOMLParser.swift for why
+        // not TOMLKit). No dependencies.
+        .target(name: "PendulumTOML", swiftSettings: swiftSettings),
         // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
@@ -80,6 +84,7 @@ let package = Package(
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,7 +96,7 @@ let package = Package(
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
         .target(
             name: "PendulumDaemonConfig",
-            dependencies: ["PendulumIO", "PendulumNTPServer", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.
@@ -99,6 +104,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
+                "PendulumSync", "PendulumDiscipline", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -107,8 +113,8 @@ let package = Package(
         .target(
             name: "PendulumPTPDaemon",
             dependencies: [
-                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime",
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime", "PendulumSync",
+                "PendulumTOML",
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,8 +126,9 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig",
+                "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,8 +152,12 @@ let package = Package(
             dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumPTPDaemonTests", dependencies: ["PendulumPTPDaemon", "PendulumPTP", "PendulumSync", "PendulumCommands"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(

@@ -25,17 +25,35 @@ status=0
 while IFS= read -r line; do
     case "$line" in ''|'#'*) continue ;; esac
     name="${line%%:*}"
-    read -r -a modules <<<"${line#*:}"
+    read -r -a words <<<"${line#*:}"
+    # "+path.swift" words are sources compiled into the fuzzer itself: for a parser that lives
+    # in a module too heavy to link (a daemon), without splitting that module for the fuzzer.
+    modules=()
+    sources=()
+    for word in "${words[@]}"; do
+        if [[ "$word" == +* ]]; then sources+=("${word#+}"); else modules+=("$word"); fi
+    done
     if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " == *" $name "* ]]; then continue; fi
 
-    swift build --scratch-path "$scratch" "${flags[@]}" --target "${modules[0]}" >"$scratch/build-$name.log" 2>&1 \
-        || { cat "$scratch/build-$name.log"; exit 1; }
+    # The first module brings its dependencies; with compiled-in sources, every project module
+    # they import is built as well.
+    targets=("${modules[0]}")
+    [ ${#sources[@]} -gt 0 ] && for module in "${modules[@]:1}"; do [[ "$module" == Pendulum* ]] && targets+=("$module"); done
+    for target in "${targets[@]}"; do
+        swift build --scratch-path "$scratch" "${flags[@]}" --target "$target" >"$scratch/build-$name.log" 2>&1 \
+            || { cat "$scratch/build-$name.log"; exit 1; }
+    done
     objects=()
+    extra=()
     for module in "${modules[@]}"; do
         while IFS= read -r object; do objects+=("$object"); done < <(find "$scratch/debug/$module.build" -name '*.o' | sort)
+        # C and C++ targets are imported through the module maps SwiftPM generated for them.
+        [ -f "$scratch/debug/$module.build/module.modulemap" ] && extra+=(-Xcc "-fmodule-map-file=$scratch/debug/$module.build/module.modulemap")
+        # A C++ target's objects need the C++ runtime.
+        find "$scratch/debug/$module.build" -name '*.cpp.o' -o -name '*.cc.o' | grep -q . && extra+=(-lstdc++)
     done
-    swiftc -sanitize=fuzzer,address -parse-as-library -I "$scratch/debug/Modules" \
-        "Fuzz/$name.swift" "${objects[@]}" -o "$scratch/bin/$name" 2>"$scratch/link-$name.log" \
+    swiftc -sanitize=fuzzer,address -parse-as-library -I "$scratch/debug/Modules" "${extra[@]}" \
+        "Fuzz/$name.swift" "${sources[@]}" "${objects[@]}" -o "$scratch/bin/$name" 2>"$scratch/link-$name.log" \
         || { cat "$scratch/link-$name.log"; exit 1; }
 
     corpus="$scratch/corpus/$name"
@@ -43,7 +61,10 @@ while IFS= read -r line; do
     seeds=()
     [ -d "Fuzz/corpus/$name" ] && seeds=("Fuzz/corpus/$name")
     log="$scratch/run-$name.log"
-    if "$scratch/bin/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+    # Fuzz/NAME.options: extra libFuzzer flags for one target, with a comment saying why.
+    options=()
+    [ -f "Fuzz/$name.options" ] && read -r -a options < <(grep -v "^#" "Fuzz/$name.options" | tr "\n" " "; echo) || true
+    if "$scratch/bin/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 "${options[@]}" \
         -artifact_prefix="$scratch/crash-$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
         runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' || echo "?")
         echo "fuzz $name: $runs executions in ${seconds} s, no crash"

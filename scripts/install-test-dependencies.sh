@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl; do
+for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl groff:groff-base curl:curl; do
     command -v "${program%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${program%%:*}" ] || need+=("${program#*:}")
 done
 

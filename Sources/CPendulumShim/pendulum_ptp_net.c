@@ -232,6 +232,32 @@ int pendulum_interface_hardware_timestamping(const char *interface_name, int *ph
     return (info.so_timestamping & needed) == needed ? 1 : 0;
 }
 
+static int set_hardware_config(int fd, const char *interface_name, int filter, struct hwtstamp_config *config) {
+    memset(config, 0, sizeof *config);
+    config->tx_type = HWTSTAMP_TX_ON;
+    config->rx_filter = filter;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, interface_name, IFNAMSIZ - 1);
+    request.ifr_data = (void *)config;
+    return ioctl(fd, SIOCSHWTSTAMP, &request) == 0 ? 0 : -errno;
+}
+
+int pendulum_ptp_enable_hardware_timestamping(int fd, const char *interface_name, int *rx_filter) {
+    struct hwtstamp_config config;
+    // PTPv2 event messages over any transport first; NICs that only timestamp everything
+    // refuse it with ERANGE.
+    int result = set_hardware_config(fd, interface_name, HWTSTAMP_FILTER_PTP_V2_EVENT, &config);
+    if (result == -ERANGE) result = set_hardware_config(fd, interface_name, HWTSTAMP_FILTER_ALL, &config);
+    if (result != 0) return result;
+    if (config.tx_type != HWTSTAMP_TX_ON || config.rx_filter == HWTSTAMP_FILTER_NONE) return -EOPNOTSUPP;
+    *rx_filter = config.rx_filter;
+    int flags = SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+                SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) != 0) return -errno;
+    return 0;
+}
+
 #include <signal.h>
 #include <sys/signalfd.h>
 

@@ -50,6 +50,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "ntp, or ptp (E2E, two-step; see SimulateCommand+PTP.swift).")
     var protocolName: String = "ntp"
     @Option(help: "PTP only: log2 Sync (and Delay_Req) interval.") var syncInterval: Int = 0
+    @Option(help: "PTP only: e2e (Delay_Req/Delay_Resp) or p2p (peer delay).") var delayMechanism: String = "e2e"
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }

@@ -23,7 +23,7 @@ struct StatusCommand: ParsableCommand {
         do {
             data = try ObservationServer.read(from: socket)
         } catch {
-            fail("cannot read daemon status: \(error) (is pendulum-ntpd running with observation-path = \"\(socket)\"?)")
+            fail("cannot read daemon status: \(error) (is pendulum-ntpd or pendulum-ptpd running with observation-path = \"\(socket)\"?)")
         }
         if json {
             print(String(decoding: data, as: UTF8.self), terminator: "")
@@ -47,6 +47,11 @@ struct StatusCommand: ParsableCommand {
         var clockLine = "clock            \(snapshot.clock.kind)"
         if let offset = snapshot.clock.offsetFromSystemSeconds { clockLine += ", \(format(offset)) from the system clock" }
         lines.append(clockLine)
+        if let ptp = snapshot.ptp {
+            // Stratum, root delay and dispersion are NTP's; PTP's own figures follow.
+            return (["synchronised     \(system.synchronized ? "yes" : "no")", lines[2], clockLine, ""] + renderPTP(ptp))
+                .joined(separator: "\n")
+        }
         lines.append("")
         lines.append("  " + pad("source", 28) + pad("mode", 7) + pad("reach", 7) + pad("poll", 6) + pad("offset", 15) + pad("delay", 13) + "state")
         for source in snapshot.sources {
@@ -60,7 +65,38 @@ struct StatusCommand: ParsableCommand {
                     + pad(source.delaySeconds.map { format($0, signed: false) } ?? "-", 13) + state
             )
         }
+        if !snapshot.servers.isEmpty {
+            lines.append("")
+            lines.append("  " + pad("serving", 28) + "requests")
+            for server in snapshot.servers {
+                let counters = server.counters
+                let answered = counters["responded", default: 0]
+                let others = counters.filter { $0.key != "responded" && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                lines.append("  " + pad(server.listen, 28) + (["responded \(answered)"] + others).joined(separator: ", "))
+            }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// pendulum-ptpd's block, in the spirit of `pmc 'GET CURRENT_DATA_SET'` + `PORT_DATA_SET`.
+    private static func renderPTP(_ ptp: ObservationSnapshot.PTP) -> [String] {
+        var lines = [
+            "ptp clock        \(ptp.clockIdentity), domain \(ptp.domain)",
+            "grandmaster      \(ptp.grandmasterIdentity), parent port \(ptp.parentPortIdentity), steps removed \(ptp.stepsRemoved)",
+            "offset from master \(ptp.offsetFromMasterSeconds.map { format($0) } ?? "-"), mean path delay "
+                + (ptp.meanPathDelaySeconds.map { format($0, signed: false) } ?? "-") + ", \(ptp.offsetSamples) samples",
+        ]
+        let counters = ptp.counters
+        lines.append("messages         \(counters.received) received, \(counters.malformed) malformed, \(counters.wrongDomain) wrong domain, "
+            + "\(counters.ownMessages) own, \(counters.impossibleTimestamps) impossible timestamps, \(counters.ignored) ignored")
+        lines.append("")
+        lines.append("  " + pad("port", 6) + pad("interface", 16) + pad("network", 10) + pad("delay", 7) + pad("timestamps", 12) + "state")
+        for port in ptp.ports {
+            let marker = port.state == "SLAVE" ? "*" : (port.state == "MASTER" ? "=" : " ")
+            lines.append("\(marker) " + pad(String(port.portNumber), 6) + pad(port.interface, 16) + pad(port.network, 10)
+                + pad(port.delayMechanism.uppercased(), 7) + pad(port.timestamping, 12) + port.state)
+        }
+        return lines
     }
 
     private static func format(_ seconds: Double, signed: Bool = true) -> String {

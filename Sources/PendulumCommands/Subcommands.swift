@@ -9,5 +9,6 @@ extension PendulumCommand {
         StatusCommand.self,
         BenchCommand.self,
         ValidateCommand.self,
+        DemoCommand.self,
     ]
 }

@@ -20,7 +20,10 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         do {
             let parsed = try DaemonConfigurationParser.load(path: file)
-            print("\(file): valid (\(parsed.servers.count) NTP server(s), \(parsed.ntsKEServers.count) NTS-KE server(s), keyset \(parsed.keyset == nil ? "none" : "configured"))")
+            let sources = parsed.sources.map { "\($0.mode.rawValue) \($0.host)" }
+            let clock = parsed.clock.kind?.rawValue ?? "system if privileged, else overlay"
+            print("\(file): valid (\(parsed.sources.count) source(s)\(sources.isEmpty ? "" : ": " + sources.joined(separator: ", ")); clock \(clock); \(parsed.servers.count) NTP server(s), \(parsed.ntsKEServers.count) NTS-KE server(s), keyset \(parsed.keyset == nil ? "none" : "configured"))")
+            for warning in parsed.warnings { print("warning: \(warning)") }
         } catch {
             var line = "\(error)\n"
             line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }

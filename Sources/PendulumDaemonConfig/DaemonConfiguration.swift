@@ -8,6 +8,9 @@ public struct DaemonConfiguration: Sendable {
     public var ntsKEServers: [NTSKEServerSection] = []
     public var keyset: KeysetSection?
     public var synchronization = SynchronizationSection()
+    public var sources: [SourceSection] = []
+    public var clock = ClockSection()
+    public var observability = ObservabilitySection()
 
     public init() {}
 
@@ -22,6 +25,34 @@ public struct DaemonConfiguration: Sendable {
             ntsKEServers[index].privateKeyPath = resolved(ntsKEServers[index].privateKeyPath)
         }
         if let path = keyset?.keyStoragePath { keyset?.keyStoragePath = resolved(path) }
+        for index in sources.indices {
+            if let path = sources[index].caFile { sources[index].caFile = resolved(path) }
+        }
+        if let path = observability.observationPath { observability.observationPath = resolved(path) }
+    }
+
+    /// Sources that must agree before the clock is steered: the configured value, or by
+    /// default three, or all of them when fewer are configured (so one or two still work).
+    public var effectiveMinimumAgreeingSources: Int {
+        synchronization.minimumAgreeingSources ?? max(1, min(3, associationCount))
+    }
+
+    /// How many servers the sources stand for (a pool counts as its `count`).
+    public var associationCount: Int { sources.reduce(0) { $0 + $1.associationCount } }
+
+    /// Problems that do not stop the daemon but that the operator should hear about.
+    public var warnings: [String] {
+        var result: [String] = []
+        if !sources.isEmpty && associationCount < 3 {
+            result.append("only \(associationCount) time source\(associationCount == 1 ? "" : "s") configured: with fewer than three, a wrong source cannot be outvoted")
+        }
+        if sources.isEmpty && synchronization.localStratum == nil && !servers.isEmpty {
+            result.append("no [[source]] and no local-stratum: the server will answer as unsynchronised (stratum 16)")
+        }
+        if clock.kind == .system && (clock.initialOffsetSeconds != 0 || clock.initialFrequencyPPM != 0) {
+            result.append("[clock] initial-offset-seconds and initial-frequency-ppm apply to an overlay clock only and are ignored")
+        }
+        return result
     }
 }
 
@@ -71,6 +102,18 @@ public struct SynchronizationSection: Sendable {
     /// With no sources, serve the system clock as synchronised at this stratum (refid LOCL);
     /// nil: the server says it is unsynchronised.
     public var localStratum: UInt8?
+    /// nil: `DaemonConfiguration.effectiveMinimumAgreeingSources`.
+    public var minimumAgreeingSources: Int?
+    /// Offsets beyond this are stepped after the first synchronisation, smaller ones slewed;
+    /// nil: the discipline's default (0.128 s).
+    public var stepThresholdSeconds: Double?
+    /// Offsets beyond this are not applied after the first synchronisation (the operator is
+    /// told); nil: the discipline's default (1000 s).
+    public var panicThresholdSeconds: Double?
+    /// At the first synchronisation: step offsets beyond this (default 1 ms) …
+    public var startupStepThresholdSeconds: Double?
+    /// … and refuse offsets beyond this (default: accept any, as a fresh boot needs).
+    public var startupPanicThresholdSeconds: Double?
 
     public init() {}
 }

@@ -1,6 +1,6 @@
 import PendulumIO
 import PendulumNTPServer
-import TOMLKit
+import PendulumTOML
 
 /// Reads the TOML configuration. Keys are kebab-case; any key the daemon does not know is an
 /// error naming it (a typo must not silently fall back to a default).
@@ -8,11 +8,9 @@ public enum DaemonConfigurationParser {
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> DaemonConfiguration {
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(file: file, line: error.source.begin.line, key: "", message: "not valid TOML: \(error.description)")
+            table = try TOMLParser.parse(text)
         } catch {
-            throw ConfigurationError(file: file, line: nil, key: "", message: "not valid TOML: \(error)")
+            throw ConfigurationError(file: file, line: error.line, key: "", message: "not valid TOML: \(error.message)")
         }
         var reader = TableReader(file: file, text: text)
         return try reader.configuration(from: table)
@@ -37,8 +35,8 @@ public enum DaemonConfigurationParser {
     }
 }
 
-/// Walks the parsed tables, with the source text at hand to find line numbers (TOMLKit keeps
-/// none for values, so the line is that of the key's first definition in the text).
+/// Walks the parsed tables. Values carry their own line numbers; for a key that is missing or
+/// unknown the source text is searched for the key (or its table's header).
 struct TableReader {
     let file: String
     let lines: [Substring]
@@ -48,8 +46,8 @@ struct TableReader {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
-    func error(_ key: String, _ message: String, name: String? = nil) -> ConfigurationError {
-        ConfigurationError(file: file, line: line(of: name ?? key.split(separator: ".").last.map(String.init) ?? key), key: key, message: message)
+    func error(_ key: String, _ message: String, name: String? = nil, at knownLine: Int? = nil) -> ConfigurationError {
+        ConfigurationError(file: file, line: knownLine ?? line(of: name ?? key.split(separator: ".").last.map(String.init) ?? key), key: key, message: message)
     }
 
     /// The first line defining `name` as a key or a table header.
@@ -73,26 +71,26 @@ struct TableReader {
     func checkKeys(_ table: TOMLTable, allowed: Set<String>, path: String) throws(ConfigurationError) {
         for key in table.keys.sorted() where !allowed.contains(key) {
             let full = path.isEmpty ? key : "\(path).\(key)"
-            throw error(full, "unknown key (allowed here: \(allowed.sorted().joined(separator: ", ")))", name: key)
+            throw error(full, "unknown key (allowed here: \(allowed.sorted().joined(separator: ", ")))", name: key, at: table[key]?.line)
         }
     }
 
     func string(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> String? {
         guard let value = table[key] else { return nil }
-        guard let text = value.string else { throw error("\(path).\(key)", "expected a string") }
+        guard let text = value.string else { throw error("\(path).\(key)", "expected a string, found \(value.kindName)", at: value.line) }
         return text
     }
 
     func integer(_ table: TOMLTable, _ key: String, path: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let value = table[key] else { return nil }
-        guard let number = value.int else { throw error("\(path).\(key)", "expected an integer") }
-        guard range.contains(number) else { throw error("\(path).\(key)", "\(number) is outside \(range.lowerBound)...\(range.upperBound)") }
+        guard let number = value.int else { throw error("\(path).\(key)", "expected an integer, found \(value.kindName)", at: value.line) }
+        guard range.contains(number) else { throw error("\(path).\(key)", "\(number) is outside \(range.lowerBound)...\(range.upperBound)", at: value.line) }
         return number
     }
 
     func bool(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Bool? {
         guard let value = table[key] else { return nil }
-        guard let flag = value.bool else { throw error("\(path).\(key)", "expected true or false") }
+        guard let flag = value.bool else { throw error("\(path).\(key)", "expected true or false, found \(value.kindName)", at: value.line) }
         return flag
     }
 
@@ -103,20 +101,60 @@ struct TableReader {
         return text
     }
 
-    func listenAddress(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SocketAddress {
-        let text = try required(table, "listen", path: path)
+    func listenAddress(_ table: TOMLTable, path: String, key: String = "listen") throws(ConfigurationError) -> SocketAddress {
+        let text = try required(table, key, path: path)
         guard let address = ListenAddressSyntax.parse(text) else {
-            throw error("\(path).listen", "\"\(text)\" is not an IP address with a port, like 127.0.0.1:123 or [::1]:123")
+            throw error("\(path).\(key)", "\"\(text)\" is not an IP address with a port, like 127.0.0.1:123 or [::1]:123", at: table[key]?.line)
         }
         return address
     }
 
+    /// A number of seconds (or ppm): a TOML float or integer, finite and within `range`.
+    func seconds(_ table: TOMLTable, _ key: String, path: String, range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let value = table[key] else { return nil }
+        let number: Double
+        if let float = value.double {
+            number = float
+        } else if let integer = value.int {
+            number = Double(integer)
+        } else {
+            throw error("\(path).\(key)", "expected a number, found \(value.kindName)", at: value.line)
+        }
+        guard number.isFinite, range.contains(number) else {
+            throw error("\(path).\(key)", "\(number) is outside \(range.lowerBound)...\(range.upperBound)", at: value.line)
+        }
+        return number
+    }
+
+    func source(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SourceSection {
+        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count"], path: path)
+        let modeText = try string(table, "mode", path: path) ?? "server"
+        guard let mode = SourceSection.Mode(rawValue: modeText) else {
+            throw error("\(path).mode", "\"\(modeText)\" is not one of \(SourceSection.Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["mode"]?.line)
+        }
+        let addressText = try required(table, "address", path: path)
+        guard let (host, port) = SourceAddressSyntax.parse(addressText) else {
+            throw error("\(path).address", "\"\(addressText)\" is not a host name or IP address with an optional port, like time.example.org, 192.0.2.1:123 or [2001:db8::1]:123", at: table["address"]?.line)
+        }
+        var section = SourceSection(mode: mode, host: host, port: port)
+        for key in ["ke-port", "ca-file"] where mode != .nts && table[key] != nil {
+            throw error("\(path).\(key)", "applies to mode = \"nts\" only", at: table[key]?.line)
+        }
+        if mode != .pool && table["count"] != nil {
+            throw error("\(path).count", "applies to mode = \"pool\" only", at: table["count"]?.line)
+        }
+        if let port = try integer(table, "ke-port", path: path, range: 1...65_535) { section.keyExchangePort = UInt16(port) }
+        section.caFile = try string(table, "ca-file", path: path)
+        section.count = try integer(table, "count", path: path, range: 1...16) ?? 4
+        return section
+    }
+
     func prefixes(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> [AddressPrefix] {
         guard let value = table[key] else { return [] }
-        guard let array = value.array else { throw error("\(path).\(key)", "expected an array of CIDR prefixes") }
+        guard let array = value.array else { throw error("\(path).\(key)", "expected an array of CIDR prefixes", at: value.line) }
         var result: [AddressPrefix] = []
         for element in array {
-            guard let text = element.string else { throw error("\(path).\(key)", "expected an array of CIDR prefixes") }
+            guard let text = element.string else { throw error("\(path).\(key)", "expected an array of CIDR prefixes", at: element.line) }
             do { result.append(try AddressPrefix(parsing: text)) } catch {
                 throw self.error("\(path).\(key)", "\"\(text)\" is not an address prefix like 192.0.2.0/24 or 2001:db8::/32")
             }
@@ -126,17 +164,17 @@ struct TableReader {
 
     func tables(_ root: TOMLTable, _ key: String) throws(ConfigurationError) -> [TOMLTable] {
         guard let value = root[key] else { return [] }
-        guard let array = value.array else { throw error(key, "expected an array of tables: write [[\(key)]]") }
+        guard let array = value.array else { throw error(key, "expected an array of tables: write [[\(key)]]", at: value.line) }
         var result: [TOMLTable] = []
         for element in array {
-            guard let table = element.table else { throw error(key, "expected an array of tables: write [[\(key)]]") }
+            guard let table = element.table else { throw error(key, "expected an array of tables: write [[\(key)]]", at: element.line) }
             result.append(table)
         }
         return result
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> DaemonConfiguration {
-        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization"], path: "")
+        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization", "source", "clock", "observability"], path: "")
         var configuration = DaemonConfiguration()
 
         for (index, table) in try tables(root, "server").enumerated() {
@@ -147,7 +185,7 @@ struct TableReader {
             section.deny = try prefixes(table, "deny", path: path)
             if let action = try string(table, "deny-action", path: path) {
                 guard let parsed = AccessPolicy.RefusalAction(rawValue: action) else {
-                    throw error("\(path).deny-action", "expected \"kiss\" or \"drop\"")
+                    throw error("\(path).deny-action", "expected \"kiss\" or \"drop\"", at: table["deny-action"]?.line)
                 }
                 section.denyAction = parsed
             }
@@ -192,8 +230,57 @@ struct TableReader {
 
         if let value = root["synchronization"] {
             guard let table = value.table else { throw error("synchronization", "expected a table: write [synchronization]") }
-            try checkKeys(table, allowed: ["local-stratum"], path: "synchronization")
-            configuration.synchronization.localStratum = try integer(table, "local-stratum", path: "synchronization", range: 1...15).map { UInt8($0) }
+            try checkKeys(table, allowed: [
+                "local-stratum", "minimum-agreeing-sources", "step-threshold-seconds", "panic-threshold-seconds",
+                "startup-step-threshold-seconds", "startup-panic-threshold-seconds",
+            ], path: "synchronization")
+            let path = "synchronization"
+            var section = SynchronizationSection()
+            section.localStratum = try integer(table, "local-stratum", path: path, range: 1...15).map { UInt8($0) }
+            section.minimumAgreeingSources = try integer(table, "minimum-agreeing-sources", path: path, range: 1...64)
+            section.stepThresholdSeconds = try seconds(table, "step-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.panicThresholdSeconds = try seconds(table, "panic-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.startupStepThresholdSeconds = try seconds(table, "startup-step-threshold-seconds", path: path, range: 0.000_001...1e9)
+            section.startupPanicThresholdSeconds = try seconds(table, "startup-panic-threshold-seconds", path: path, range: 0.000_001...1e9)
+            if let step = section.stepThresholdSeconds, let panic = section.panicThresholdSeconds, panic < step {
+                throw error("\(path).panic-threshold-seconds", "\(panic) is below step-threshold-seconds \(step)", at: table["panic-threshold-seconds"]?.line)
+            }
+            configuration.synchronization = section
+        }
+
+        for (index, table) in try tables(root, "source").enumerated() {
+            configuration.sources.append(try source(table, path: "source[\(index)]"))
+        }
+
+        if let value = root["clock"] {
+            guard let table = value.table else { throw error("clock", "expected a table: write [clock]") }
+            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm"], path: "clock")
+            if let kind = try string(table, "kind", path: "clock") {
+                guard let parsed = ClockSection.Kind(rawValue: kind) else {
+                    throw error("clock.kind", "\"\(kind)\" is not one of \(ClockSection.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["kind"]?.line)
+                }
+                configuration.clock.kind = parsed
+            }
+            configuration.clock.initialOffsetSeconds = try seconds(table, "initial-offset-seconds", path: "clock", range: -1e9...1e9) ?? 0
+            configuration.clock.initialFrequencyPPM = try seconds(table, "initial-frequency-ppm", path: "clock", range: -1000...1000) ?? 0
+        }
+
+        if let value = root["observability"] {
+            guard let table = value.table else { throw error("observability", "expected a table: write [observability]") }
+            try checkKeys(table, allowed: ["observation-path", "metrics-listen", "log-level"], path: "observability")
+            configuration.observability.observationPath = try string(table, "observation-path", path: "observability")
+            if let path = configuration.observability.observationPath, path.isEmpty {
+                throw error("observability.observation-path", "must not be empty", at: table["observation-path"]?.line)
+            }
+            if table["metrics-listen"] != nil {
+                configuration.observability.metricsListen = try listenAddress(table, path: "observability", key: "metrics-listen")
+            }
+            if let level = try string(table, "log-level", path: "observability") {
+                guard let parsed = ObservabilitySection.LogLevel(rawValue: level) else {
+                    throw error("observability.log-level", "\"\(level)\" is not one of \(ObservabilitySection.LogLevel.allCases.map(\.rawValue).joined(separator: ", "))", at: table["log-level"]?.line)
+                }
+                configuration.observability.logLevel = parsed
+            }
         }
 
         if !configuration.ntsKEServers.isEmpty && configuration.keyset == nil {

@@ -81,6 +81,11 @@ public struct ClockDiscipline: Sendable {
         sources[id] = nil
     }
 
+    /// Sets the refid advertised while `id` is primary: its address is only known once resolved.
+    public mutating func setReferenceID(_ referenceID: UInt32, for id: SourceID) {
+        sources[id]?.referenceID = referenceID
+    }
+
     /// A poll went out; an answer (if any) will come through `handle`. Unanswered polls age
     /// the source's reachability and eventually drop it from selection.
     public mutating func pollSent(to id: SourceID) {

@@ -3,9 +3,10 @@
 public struct DisciplineConfiguration: Sendable, Hashable {
     /// log2 seconds. The default 4...10 (16 s to 17 min) is what public servers tolerate.
     public var pollLimits: ClosedRange<Int> = 4...10
-    /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s.
+    /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s: with three samples
+    /// needed, a fresh start is synchronised about two seconds after the first answer.
     public var burstCount = 4
-    public var burstIntervalLog2 = 1
+    public var burstIntervalLog2 = 0
     /// Adaptive polling aims for a statistical error of this fraction of half the minimum
     /// delay (see `PollController`), but never below `minimumPollTarget` seconds.
     public var pollBalance: Double = 0.1

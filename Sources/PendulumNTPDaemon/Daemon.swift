@@ -1,19 +1,31 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import PendulumDaemonConfig
+import PendulumDiscipline
+import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
 import PendulumNTSKE
+import PendulumSync
 
-/// pendulum-ntpd without sources yet: serves the system clock (as synchronised at
-/// `local-stratum`, or unsynchronised) over NTP and NTS, keeps the cookie keyset, and stops
-/// cleanly on SIGTERM or SIGINT.
+/// pendulum-ntpd: keeps a clock (system or overlay) right from its `[[source]]`s, serves that
+/// clock's time over NTP and NTS, keeps the cookie keyset, shows itself on the observation
+/// socket and as Prometheus metrics, and stops cleanly on SIGTERM or SIGINT.
 public enum Daemon {
+    /// For the few lines written before logging is set up (usage, configuration errors).
     public static func log(_ message: String) {
         var line = "pendulum-ntpd: \(message)\n"
         // One write(2) per line: lines from several threads never interleave.
         line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    /// Sends swift-log's output to standard error, one line per event, at `level` and above.
+    /// Call once, after the configuration is read.
+    public static func setUpLogging(level: ObservabilitySection.LogLevel) {
+        let logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
+        LoggingSystem.bootstrap { _ in LineLogHandler(program: "pendulum-ntpd", level: logLevel) }
     }
 
     /// The write end of the pipe the signal handler reports to. Written once, before the
@@ -22,63 +34,174 @@ public enum Daemon {
 
     /// Routes SIGTERM and SIGINT into a pipe that `run` waits on: the only async-signal-safe
     /// way to hear them whichever thread (ours, NIO's or Swift's pool) the kernel picks.
-    /// Call first thing in main.
+    /// Both are also unblocked: a parent (a test runner, a careless supervisor) may have
+    /// started us with them blocked, and a daemon that ignores SIGTERM cannot be stopped
+    /// cleanly. Call first thing in main, before any thread starts, so all inherit the mask.
     public static func installStopSignalHandlers() -> Int32 {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -1 }
         signalPipeWriteEnd = ends[1]
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
         for stopSignal in [SIGTERM, SIGINT] {
+            sigaddset(&unblocked, stopSignal)
             signal(stopSignal) { number in
                 var byte = UInt8(truncatingIfNeeded: number)
                 _ = write(Daemon.signalPipeWriteEnd, &byte, 1)
             }
         }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
         return ends[0]
     }
 
     public static func run(_ configuration: DaemonConfiguration, stopSignals: Int32) async throws(DaemonError) {
+        let logger = Logger(label: "pendulum-ntpd")
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+
+        let (clock, clockWhy) = try ClockFactory.make(configuration.clock)
         let keyset = try configuration.keyset.map { section throws(DaemonError) in try KeysetKeeper.load(section) }
-        let clock = configuration.synchronization.localStratum.map { ServerClockState.local(stratum: $0) } ?? .unsynchronized()
-        let state = ServingState(clock: clock, keyset: keyset)
+        let localStratum = configuration.synchronization.localStratum
+        let initialState = localStratum.map { ServerClockState.local(stratum: $0) } ?? .unsynchronized()
+        let state = ServingState(clock: initialState, keyset: keyset, servedClock: clock)
         let stop = StopFlag()
+
+        let engine = configuration.sources.isEmpty ? nil : SynchronizationEngine(
+            clock: clock, sources: configuration.sources.map(Self.specification),
+            configuration: disciplineConfiguration(configuration),
+            logger: logger
+        )
 
         var loops: [UDPServeLoop] = []
         var listeners: [NTSKEServerListener] = []
         var keeper: KeysetKeeper?
+        var refresher: DaemonThread?
+        var observation: ObservationServer?
+        var metrics: MetricsEndpoint?
         func shutDown() async {
             stop.set()
+            engine?.stop()
             for loop in loops { loop.join() }
             keeper?.join()
+            refresher?.join()
+            observation?.stop()
+            metrics?.stop()
             for listener in listeners { try? await listener.close() }
         }
-        do {
+        do throws(DaemonError) {
             for (index, section) in configuration.servers.enumerated() {
                 loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index, workers: section.workers))
             }
             if let section = configuration.keyset {
-                keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: log)
+                keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: { logger.notice("\($0)") })
             }
             for section in configuration.ntsKEServers {
                 listeners.append(try await NTSKEService.start(section, state: state))
+            }
+            let listens = loops.map(\.localAddress.description)
+            let snapshot: @Sendable () -> ObservationSnapshot = {
+                observe(engine: engine, clock: clock, served: state.snapshot.clock, state: state, listens: listens)
+            }
+            if let path = configuration.observability.observationPath {
+                do {
+                    observation = try ObservationServer(path: path, snapshot: snapshot)
+                } catch {
+                    throw DaemonError.startup("[observability] observation-path: \(error)")
+                }
+                observation?.start()
+            }
+            if let listen = configuration.observability.metricsListen {
+                do {
+                    metrics = try MetricsEndpoint(host: listen.ipString, port: listen.port, snapshot: snapshot)
+                } catch {
+                    throw DaemonError.startup("[observability] \(error)")
+                }
+                metrics?.start()
+            }
+            if let engine {
+                refresher = try DaemonThread {
+                    refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, stop: stop)
+                }
             }
         } catch {
             await shutDown()
             throw error
         }
+        engine?.start()
 
         let what = loops.map { "ntp \($0.localAddress)" } + configuration.ntsKEServers.map { "nts-ke \($0.listen)" }
-        let clockText = clock.isSynchronized ? "local clock at stratum \(clock.stratum)" : "unsynchronised (no sources, no local-stratum)"
+            + (observation.map { ["observation \($0.path)"] } ?? []) + (metrics.map { ["metrics port \($0.port)"] } ?? [])
+        let sourcesText = engine == nil
+            ? (clockState(localStratum: localStratum))
+            : "\(configuration.sources.count) source\(configuration.sources.count == 1 ? "" : "s") (\(configuration.sources.map { "\($0.mode.rawValue) \($0.host)" }.joined(separator: ", ")))"
         let keyText = keyset.map { ", cookie key id \($0.current.id) with \($0.stale.count) stale" } ?? ""
-        log("ready: \(what.joined(separator: ", ")); \(clockText)\(keyText)")
+        logger.notice("ready: \(what.isEmpty ? "client only" : what.joined(separator: ", ")); \(clockWhy); \(sourcesText)\(keyText)")
+        SystemdNotifier.notify("READY=1")
 
         var signalNumber: UInt8 = 0
         while read(stopSignals, &signalNumber, 1) < 0 && errno == EINTR {}
-        log("signal \(signalNumber): stopping")
+        logger.notice("signal \(signalNumber): stopping")
+        SystemdNotifier.notify("STOPPING=1")
         await shutDown()
-        log("stopped; requests: \(state.counters.summary)")
+        logger.notice("stopped; requests: \(state.counters.summary)")
         for (listener, section) in zip(listeners, configuration.ntsKEServers) {
             let counters = listener.counters
-            log("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures)")
+            logger.notice("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures)")
         }
+    }
+
+    private static func clockState(localStratum: UInt8?) -> String {
+        localStratum.map { "no sources: serving the clock as local at stratum \($0)" } ?? "no sources and no local-stratum: serving as unsynchronised"
+    }
+
+    static func specification(_ section: SourceSection) -> SourceSpecification {
+        switch section.mode {
+        case .server:
+            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .server)
+        case .pool:
+            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .pool, poolCount: section.count)
+        case .nts:
+            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .nts, keyExchangePort: section.keyExchangePort, caFile: section.caFile)
+        }
+    }
+
+    static func disciplineConfiguration(_ configuration: DaemonConfiguration) -> DisciplineConfiguration {
+        var discipline = DisciplineConfiguration()
+        let section = configuration.synchronization
+        discipline.minimumAgreeingSources = configuration.effectiveMinimumAgreeingSources
+        if let value = section.stepThresholdSeconds { discipline.stepThreshold = value }
+        if let value = section.panicThresholdSeconds { discipline.panicThreshold = value }
+        if let value = section.startupStepThresholdSeconds { discipline.startupStepThreshold = value }
+        if let value = section.startupPanicThresholdSeconds { discipline.startupPanicThreshold = value }
+        return discipline
+    }
+
+    /// Keeps what the server announces in step with the discipline, once a second: root
+    /// dispersion grows between clock updates, so it cannot only follow measurements.
+    static func refreshServedState(engine: SynchronizationEngine, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, stop: StopFlag) {
+        while !stop.isSet {
+            let served = ServedClockState.make(system: engine.systemState, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
+            state.update(clock: served)
+            for _ in 0..<5 where !stop.isSet {
+                var pause = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+                nanosleep(&pause, nil)
+            }
+        }
+    }
+
+    /// The status document: the engine's view when there are sources, else what is served.
+    static func observe(engine: SynchronizationEngine?, clock: any SteerableClock, served: ServerClockState, state: ServingState, listens: [String]) -> ObservationSnapshot {
+        var snapshot: ObservationSnapshot
+        if let engine {
+            snapshot = engine.snapshot()
+        } else {
+            snapshot = .serverOnly(
+                synchronized: served.isSynchronized, stratum: served.stratum, referenceID: served.referenceID.rawValue,
+                leap: served.leap.rawValue, clock: clock.status
+            )
+        }
+        snapshot.servers = listens.enumerated().map { index, listen in
+            ObservationSnapshot.Server(listen: listen, counters: state.counters(forLoop: index).observationCounters)
+        }
+        return snapshot
     }
 }

@@ -50,7 +50,7 @@ public final class UDPServeLoop: Sendable {
         for (worker, socket) in sockets.enumerated() {
             let box = SocketBox(socket)
             // Counters are published per worker under a key unique across listen addresses.
-            let key = index * 1024 + worker
+            let key = Self.counterKeys(ofLoop: index).lowerBound + worker
             do {
                 threads.append(try DaemonThread {
                     Self.serve(socket: box.socket, configuration: perWorker, state: state, stop: stop, key: key)
@@ -66,6 +66,11 @@ public final class UDPServeLoop: Sendable {
 
     public func join() {
         for thread in threads { thread.join() }
+    }
+
+    /// Where the workers of listen address `index` publish their counters (at most 256 workers).
+    static func counterKeys(ofLoop index: Int) -> Range<Int> {
+        index * 1024..<index * 1024 + 1024
     }
 
     static func workerConfiguration(_ configuration: NTPServerCore.Configuration, workers: Int) -> NTPServerCore.Configuration {

@@ -13,6 +13,8 @@ public enum PTPAction: Sendable, Hashable {
     case offsetMeasured(PTPMeasurement)
     /// A new mean path delay from an E2E exchange (before any filtering), with the two legs it
     /// averages: (t2 − t1) less Sync/Follow_Up corrections and (t4 − t3) less Delay_Resp's.
+    /// Also after a two-step P2P exchange whose peer is the master itself: then the legs are
+    /// Pdelay_Req's (to the master) and Pdelay_Resp's (from it).
     case pathDelayMeasured(port: UInt16, meanPathDelay: PTPTimeInterval, masterToSlave: PTPTimeInterval,
                            slaveToMaster: PTPTimeInterval)
     /// A new mean link delay from a P2P exchange (before any filtering).

@@ -98,7 +98,9 @@ public struct PTPInstance: Sendable {
         switch messageType {
         case .sync: return ports[index].syncTransmitted(sequenceId: sequenceId, egress: egress, context: context)
         case .delayReq: return ports[index].delayRequestTransmitted(sequenceId: sequenceId, egress: egress)
-        case .pdelayReq: return ports[index].peerDelayRequestTransmitted(sequenceId: sequenceId, egress: egress)
+        case .pdelayReq:
+            let actions = ports[index].peerDelayRequestTransmitted(sequenceId: sequenceId, egress: egress)
+            return actions + masterLegs(after: actions, portIndex: index)
         case .pdelayResp:
             return ports[index].peerDelayResponseTransmitted(sequenceId: sequenceId, egress: egress, context: context)
         default: return []
@@ -165,6 +167,7 @@ public struct PTPInstance: Sendable {
             counters.ignored += 1
             return []
         }
+        actions += masterLegs(after: actions, portIndex: index)
         if let measurement = actions.lazy.compactMap(\.measurement).first {
             current.offsetFromMaster = measurement.offsetFromMaster
             current.meanPathDelay = measurement.meanPathDelay
@@ -174,6 +177,20 @@ public struct PTPInstance: Sendable {
             }
         }
         return actions
+    }
+
+    /// When a slave port's peer is the master itself (no clock between them), a two-step
+    /// peer-delay exchange is a path-delay exchange with the master: its request leg is the
+    /// slave-to-master leg an E2E Delay_Req would give. Reported like one, so a servo can pair
+    /// each Sync with it (NTP's four timestamps) instead of subtracting a noisy link delay.
+    private mutating func masterLegs(after actions: [PTPAction], portIndex index: Int) -> [PTPAction] {
+        guard actions.contains(where: { if case .peerDelayMeasured = $0 { true } else { false } }),
+              let legs = ports[index].latestPeerLegs else { return [] }
+        ports[index].latestPeerLegs = nil
+        guard [.slave, .uncalibrated].contains(ports[index].state),
+              legs.responder.clockIdentity == parent.parentPortIdentity.clockIdentity else { return [] }
+        return [.pathDelayMeasured(port: ports[index].number, meanPathDelay: legs.meanLinkDelay,
+                                   masterToSlave: legs.responseLeg, slaveToMaster: legs.requestLeg)]
     }
 
     // MARK: BMCA

@@ -86,6 +86,13 @@ extension PTPPort {
         let delay = ((t4 - t1) - turnaround - pending.corrections).halved
         meanLinkDelay = delay
         dataset.peerMeanPathDelay = delay
+        latestPeerLegs = nil
+        if let t2 = pending.requestReceipt, let responder = pending.responder {
+            let t3 = t2 + turnaround
+            let share = pending.corrections.halved
+            latestPeerLegs = PeerExchangeLegs(responder: responder, meanLinkDelay: delay,
+                                              requestLeg: (t2 - t1) - share, responseLeg: (t4 - t3) - share)
+        }
         return [.peerDelayMeasured(port: number, meanLinkDelay: delay)]
     }
 }

@@ -21,6 +21,9 @@ public struct PTPPort: Sendable {
     var masterLogMinDelayReqInterval: Int8?
     // P2P requester.
     var pendingPeerDelay: PendingPeerDelay?
+    /// The two legs of the latest complete two-step Pdelay exchange, until the instance has
+    /// looked at them (`PTPInstance.masterLegs`).
+    var latestPeerLegs: PeerExchangeLegs?
     // Master side: event messages waiting for their transmit timestamp.
     var syncAwaitingTimestamp: UInt16?
     var peerDelayResponsesAwaitingTimestamp: [UInt16: PendingPeerDelayResponse] = [:]
@@ -173,6 +176,15 @@ struct PendingPeerDelay: Sendable {
     /// Pdelay_Resp.correction + Pdelay_Resp_Follow_Up.correction.
     var corrections: PTPTimeInterval = .zero
     var awaitingFollowUp = false
+}
+
+/// A two-step peer-delay exchange split into its legs: request (t2 − t1, to the peer) and
+/// response (t4 − t3, from it), the corrections shared out evenly.
+struct PeerExchangeLegs: Sendable {
+    var responder: PortIdentity
+    var meanLinkDelay: PTPTimeInterval
+    var requestLeg: PTPTimeInterval
+    var responseLeg: PTPTimeInterval
 }
 
 struct PendingPeerDelayResponse: Sendable {

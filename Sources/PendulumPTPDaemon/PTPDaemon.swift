@@ -4,6 +4,7 @@ import Glibc
 import PendulumDiscipline
 import PendulumIO
 import PendulumPTP
+import PendulumSync
 import PendulumTime
 
 /// pendulum-ptpd's shell: one poll loop that feeds received messages, transmit timestamps and
@@ -21,6 +22,7 @@ public final class PTPDaemon {
     private let sockets: [UInt16: PTPPortSockets]
     private let clock: any SteerableClock
     private var servo: PTPServo
+    private let timestampMapping: PTPTimestampMapping
     private var timers: [TimerKey: PTPInstant] = [:]
     private var summary = OffsetSummary()
     private var lastOffset: Double?
@@ -30,23 +32,28 @@ public final class PTPDaemon {
     private var sendErrors = 0
     private let signalDescriptor: Int32
     private let log: (String) -> Void
+    /// What the observation socket and the metrics endpoint serve, from their own threads.
+    private let published = PublishedSnapshot()
+    private var observationServer: ObservationServer?
+    private var metricsEndpoint: MetricsEndpoint?
 
     public init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
         self.configuration = configuration
         self.log = log
+        let plan = try TimestampingPlan(configuration: configuration) { interface in
+            let reported = PTPPortSockets.hardwareTimestampingAvailable(interface: interface)
+            return TimestampingPlan.Capability(hardwareTimestamping: reported.available, phcIndex: reported.phcIndex)
+        }
         var sockets: [UInt16: PTPPortSockets] = [:]
         var portConfigurations: [PTPPortConfiguration] = []
         for (index, port) in configuration.ports.enumerated() {
             let number = UInt16(index + 1)
-            if port.timestamping == .hardware {
-                let capability = PTPPortSockets.hardwareTimestampingAvailable(interface: port.interface)
-                // Hardware timestamps need SIOCSHWTSTAMP and PHC-based servoing, which this build
-                // only detects; refuse rather than silently fall back to software.
-                throw DaemonError(capability.available
-                    ? "\(port.interface): hardware timestamping is available (PHC \(capability.phcIndex.map(String.init) ?? "none")) but not yet supported by pendulum-ptpd; use timestamping = \"software\""
-                    : "\(port.interface): the interface has no hardware timestamping; use timestamping = \"software\"")
+            let socketSet = try PTPPortSockets(interface: port.interface, network: port.network)
+            if plan.hardwareTimestamps {
+                let filter = try socketSet.enableHardwareTimestamping()
+                log("\(port.interface): hardware timestamps on (receive filter \(filter))")
             }
-            sockets[number] = try PTPPortSockets(interface: port.interface, network: port.network)
+            sockets[number] = socketSet
             portConfigurations.append(PTPPortConfiguration(
                 portNumber: number, intervals: port.intervals, announceReceiptTimeout: port.announceReceiptTimeout,
                 delayMechanism: port.delayMechanism, masterOnly: port.masterOnly))
@@ -54,7 +61,7 @@ public final class PTPDaemon {
         self.sockets = sockets
         guard let first = sockets[1] else { throw DaemonError("no ports configured") }
 
-        switch configuration.clock {
+        switch plan.clock {
         case .overlay(let offset, let frequencyError):
             if #available(macOS 15, *) {
                 clock = OverlayClock(initialOffset: NTPDuration(approximateSeconds: offset), intrinsicFrequencyError: frequencyError)
@@ -64,6 +71,7 @@ public final class PTPDaemon {
         case .system: clock = KernelClock.system()
         case .ptpHardware(let path): clock = try KernelClock.ptpHardware(path: path)
         }
+        timestampMapping = PTPTimestampMapping(hardwareTimestamps: plan.hardwareTimestamps, clockIsUTC: plan.clockIsUTC)
 
         let defaults = DefaultDataset(
             clockIdentity: ClockIdentity(mac: first.macAddress),
@@ -74,7 +82,7 @@ public final class PTPDaemon {
         // A clock on the UTC scale (system or overlay) announces the ARB timescale as master and
         // sends its own readings; a PHC runs on TAI (the PTP timescale).
         var local = TimePropertiesDataset()
-        local.ptpTimescale = !Self.isUTCClock(clock)
+        local.ptpTimescale = !plan.clockIsUTC
         instance = PTPInstance(defaults: defaults, localTimeProperties: local, ports: portConfigurations)
         servo = PTPServo(logSyncInterval: configuration.ports[0].intervals.logSyncInterval,
                          stepThreshold: configuration.stepThresholdSeconds,
@@ -82,13 +90,19 @@ public final class PTPDaemon {
         let fd = pendulum_termination_signal_fd()
         guard fd >= 0 else { throw DaemonError("signalfd: errno \(-fd)") }
         signalDescriptor = fd
+        publishStatus()
+        let published = published
+        if let path = configuration.observationPath {
+            observationServer = try ObservationServer(path: path) { published.snapshot }
+        }
+        if let listen = configuration.metricsListen {
+            metricsEndpoint = try MetricsEndpoint(host: listen.host, port: listen.port) { published.snapshot }
+        }
     }
 
     deinit {
         close(signalDescriptor)
     }
-
-    private static func isUTCClock(_ clock: any SteerableClock) -> Bool { clock.kind != .ptpHardware }
 
     private static func now() -> PTPInstant {
         let (seconds, attoseconds) = MonotonicClock.now().components
@@ -97,14 +111,10 @@ public final class PTPDaemon {
 
     // MARK: time scales
 
-    /// A kernel (system clock) timestamp as the PTP timestamp of the steered clock.
-    private func ptpTimestamp(ofSystemTime systemTime: UnixTime) -> PTPTimestamp {
-        let local = clock.time(atSystemTime: systemTime)
-        let properties = instance.timeProperties
-        if Self.isUTCClock(clock) && properties.ptpTimescale && properties.currentUtcOffsetValid {
-            return PTPTimestamp(utc: local, currentUtcOffset: properties.currentUtcOffset)
+    private func ptpTimestamp(of stamp: PacketTimestamp, transmit: Bool) -> PTPTimestamp? {
+        timestampMapping.ptpTimestamp(of: stamp, transmit: transmit, timeProperties: instance.timeProperties) {
+            clock.time(atSystemTime: $0)
         }
-        return PTPTimestamp(local)
     }
 
     // MARK: loop
@@ -119,7 +129,17 @@ public final class PTPDaemon {
         }
         let summaryInterval = Duration.nanoseconds(Int64(configuration.summaryIntervalSeconds * 1e9))
         var nextReport = Self.now() + summaryInterval
-        writeStatus()
+        publishStatus()
+        observationServer?.start()
+        metricsEndpoint?.start()
+        if let path = configuration.observationPath { log("observation socket \(path)") }
+        if let endpoint = metricsEndpoint, let listen = configuration.metricsListen {
+            log("metrics on \(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(endpoint.port)")
+        }
+        defer {
+            observationServer?.stop()
+            metricsEndpoint?.stop()
+        }
 
         while true {
             let now = Self.now()
@@ -140,7 +160,7 @@ public final class PTPDaemon {
             for (index, entry) in descriptors.enumerated() where pollers[index + 1].revents != 0 {
                 guard let socketSet = sockets[entry.port] else { continue }
                 while let message = socketSet.receive(from: entry.fd) {
-                    let ingress = ptpTimestamp(ofSystemTime: message.timestamp.time)
+                    let ingress = ptpTimestamp(of: message.timestamp, transmit: false)
                     perform(instance.receive(message.bytes, onPort: entry.port, ingress: ingress, at: Self.now()))
                 }
             }
@@ -154,10 +174,10 @@ public final class PTPDaemon {
             if afterIO >= nextReport {
                 nextReport = afterIO + summaryInterval
                 if let line = summary.take() { log(line) }
-                writeStatus()
+                publishStatus()
             }
         }
-        writeStatus()
+        publishStatus()
     }
 
     // MARK: actions
@@ -174,7 +194,7 @@ public final class PTPDaemon {
                 timers[TimerKey(port: port, timer: timer)] = nil
             case .stateChanged(let port, let from, let to):
                 log("port \(port): \(from) -> \(to)")
-                writeStatus()
+                publishStatus()
             case .offsetMeasured(let measurement):
                 steer(with: measurement)
             case .parentChanged(let parent, let properties):
@@ -204,14 +224,13 @@ public final class PTPDaemon {
             return []
         }
         guard outgoing.isEvent else { return [] }
-        guard let stamp, stamp.source != .userSpace else {
-            // No kernel timestamp: the exchange this message started cannot be measured.
+        guard let stamp, let egress = ptpTimestamp(of: stamp, transmit: true) else {
+            // No usable transmit timestamp: the exchange this message started cannot be measured.
             missingTransmitTimestamps += 1
             return []
         }
         return instance.transmitted(port: outgoing.port, messageType: outgoing.message.messageType,
-                                    sequenceId: outgoing.message.header.sequenceId,
-                                    egress: ptpTimestamp(ofSystemTime: stamp.time), at: Self.now())
+                                    sequenceId: outgoing.message.header.sequenceId, egress: egress, at: Self.now())
     }
 
     private func steer(with measurement: PTPMeasurement) {
@@ -252,38 +271,55 @@ public final class PTPDaemon {
             }
         }
         summary.add(offset: offset, delay: delay, frequencyPPB: clock.status.frequencyPPM * 1000)
+        publishStatus()
     }
 
     // MARK: status
 
-    private func writeStatus() {
-        guard let path = configuration.effectiveStatusPath else { return }
+    private func publishStatus() {
         let ports = instance.portStates.map { entry in
             let settings = configuration.ports[Int(entry.port) - 1]
-            return PTPStatusReport.Port(port_number: entry.port, interface: settings.interface,
-                                        network: settings.network.rawValue,
-                                        delay_mechanism: settings.delayMechanism == .p2p ? "p2p" : "e2e",
-                                        state: entry.state.description)
+            return ObservationSnapshot.PTP.Port(
+                portNumber: entry.port, interface: settings.interface, network: settings.network.rawValue,
+                delayMechanism: settings.delayMechanism == .p2p ? "p2p" : "e2e", state: entry.state.description,
+                stateCode: entry.state.rawValue, timestamping: settings.timestamping.rawValue)
         }
         let status = clock.status
         let counters = instance.counters
-        let report = PTPStatusReport(ptp: .init(
-            clock_identity: instance.defaults.clockIdentity.description, domain: instance.defaults.domainNumber,
-            ports: ports, offset_from_master_seconds: lastOffset, mean_path_delay_seconds: lastDelay,
-            grandmaster_identity: instance.parent.grandmasterIdentity.description,
-            parent_port_identity: instance.parent.parentPortIdentity.description,
-            steps_removed: instance.current.stepsRemoved, offset_samples: offsetSamples,
-            clock: .init(kind: status.kind.rawValue, frequency_ppm: status.frequencyPPM,
-                         offset_from_system_seconds: status.offsetFromSystem?.seconds),
-            counters: .init(received: counters.received, malformed: counters.malformed, wrong_domain: counters.wrongDomain,
-                            own_messages: counters.ownMessages, impossible_timestamps: counters.impossibleTimestamps,
-                            ignored: counters.ignored, missing_transmit_timestamps: missingTransmitTimestamps,
-                            send_errors: sendErrors)))
-        do {
-            try report.write(to: path)
-        } catch {
-            log("status file \(path): \(error)")
+        let ptp = ObservationSnapshot.PTP(
+            clockIdentity: instance.defaults.clockIdentity.description, domain: instance.defaults.domainNumber,
+            ports: ports, offsetFromMasterSeconds: lastOffset, meanPathDelaySeconds: lastDelay,
+            grandmasterIdentity: instance.parent.grandmasterIdentity.description,
+            parentPortIdentity: instance.parent.parentPortIdentity.description,
+            stepsRemoved: instance.current.stepsRemoved, offsetSamples: offsetSamples,
+            frequencyPPB: status.frequencyPPM * 1000,
+            counters: .init(received: counters.received, malformed: counters.malformed, wrongDomain: counters.wrongDomain,
+                            ownMessages: counters.ownMessages, impossibleTimestamps: counters.impossibleTimestamps,
+                            ignored: counters.ignored, missingTransmitTimestamps: missingTransmitTimestamps,
+                            sendErrors: sendErrors))
+        let properties = instance.timeProperties
+        let leap: UInt8 = properties.leap61 ? 1 : (properties.leap59 ? 2 : 0)
+        published.snapshot = .ptpDaemon(ptp, leap: leap, clockKind: status.kind.rawValue,
+                                        clockOffsetFromSystemSeconds: status.offsetFromSystem?.seconds,
+                                        frequencyPPM: status.frequencyPPM)
+    }
+}
+
+/// The latest snapshot, handed from the daemon's loop to the observation and metrics threads.
+private final class PublishedSnapshot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var latest: ObservationSnapshot?
+
+    var snapshot: ObservationSnapshot {
+        get {
+            lock.withLock { latest } ?? .ptpDaemon(
+                .init(clockIdentity: "", domain: 0, ports: [], offsetFromMasterSeconds: nil, meanPathDelaySeconds: nil,
+                      grandmasterIdentity: "", parentPortIdentity: "", stepsRemoved: 0, offsetSamples: 0, frequencyPPB: 0,
+                      counters: .init(received: 0, malformed: 0, wrongDomain: 0, ownMessages: 0, impossibleTimestamps: 0,
+                                      ignored: 0, missingTransmitTimestamps: 0, sendErrors: 0)),
+                leap: 3, clockKind: "", clockOffsetFromSystemSeconds: nil, frequencyPPM: 0)
         }
+        set { lock.withLock { latest = newValue } }
     }
 }
 

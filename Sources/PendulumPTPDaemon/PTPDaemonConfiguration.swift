@@ -1,6 +1,6 @@
 import PendulumIO
 import PendulumPTP
-import TOMLKit
+import PendulumTOML
 
 /// Everything `pendulum-ptpd --config FILE.toml` reads. Unknown keys are errors so a typo does
 /// not silently fall back to a default.
@@ -10,7 +10,8 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
         /// intrinsic frequency error (s/s); the system clock is never touched.
         case overlay(initialOffsetSeconds: Double, frequencyError: Double)
         case system
-        case ptpHardware(path: String)
+        /// A PTP hardware clock; nil: the PHC of the hardware-timestamping ports.
+        case ptpHardware(path: String?)
     }
 
     public enum Timestamping: String, Sendable, Hashable {
@@ -40,14 +41,18 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
     public var stepThresholdSeconds: Double? = 0.128
     /// Offsets beyond this are stepped at the first synchronisation (nil: never step).
     public var firstStepThresholdSeconds: Double? = 0.00002
+    /// The Unix socket `pendulum status` reads (ObservationServer).
     public var observationPath: String?
-    /// The JSON status file; defaults to observation-path + ".json".
-    public var statusPath: String?
+    /// Prometheus metrics on this numeric address and port ("127.0.0.1:9975", "[::1]:9975").
+    public var metricsListen: (host: String, port: UInt16)? {
+        get { metricsHost.map { ($0, metricsPort) } }
+        set { metricsHost = newValue?.host; metricsPort = newValue?.port ?? 0 }
+    }
+    private var metricsHost: String?
+    private var metricsPort: UInt16 = 0
     public var summaryIntervalSeconds: Double = 1
 
     public init() {}
-
-    public var effectiveStatusPath: String? { statusPath ?? observationPath.map { $0 + ".json" } }
 }
 
 public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -59,11 +64,9 @@ extension PTPDaemonConfiguration {
     public init(toml text: String) throws(ConfigurationError) {
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError("TOML: \(error.description) at line \(error.source.begin.line)")
+            root = try TOMLParser.parse(text)
         } catch {
-            throw ConfigurationError("TOML: \(error)")
+            throw ConfigurationError("line \(error.line): not valid TOML: \(error.message)")
         }
         self.init()
         var reader = TableReader(root, name: "top level")
@@ -86,8 +89,7 @@ extension PTPDaemonConfiguration {
                 clock = .overlay(initialOffsetSeconds: offset, frequencyError: ppm * 1e-6)
             case "system": clock = .system
             case "phc", "ptp-hardware":
-                guard let path = try clockReader.string("path") else { throw ConfigurationError("[clock] kind \"phc\" needs path") }
-                clock = .ptpHardware(path: path)
+                clock = .ptpHardware(path: try clockReader.string("path"))
             case let other: throw ConfigurationError("[clock] kind: \"\(other)\" is not overlay, system or phc")
             }
             try clockReader.finish()
@@ -103,7 +105,7 @@ extension PTPDaemonConfiguration {
         if let table = try reader.table("observability") {
             var observe = TableReader(table, name: "[observability]")
             observationPath = try observe.string("observation-path")
-            statusPath = try observe.string("status-path")
+            if let listen = try observe.string("metrics-listen") { metricsListen = try Self.parseListen(listen) }
             if let interval = try observe.double("summary-interval-seconds") {
                 guard interval > 0 else { throw ConfigurationError("[observability] summary-interval-seconds must be positive") }
                 summaryIntervalSeconds = interval
@@ -156,6 +158,29 @@ extension PTPDaemonConfiguration {
     }
 }
 
+extension PTPDaemonConfiguration {
+    /// "HOST:PORT" with a numeric IPv4 host, or "[IPv6]:PORT".
+    static func parseListen(_ text: String) throws(ConfigurationError) -> (host: String, port: UInt16) {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw ConfigurationError("[observability] metrics-listen \"\(text)\" needs a port") }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+                throw ConfigurationError("[observability] metrics-listen \"\(text)\" is not HOST:PORT (IPv6: [ADDRESS]:PORT)")
+            }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = UInt16(portText) else {
+            throw ConfigurationError("[observability] metrics-listen \"\(text)\" is not HOST:PORT")
+        }
+        return (String(host), port)
+    }
+}
+
 /// Reads typed keys from one table and remembers which were used, so `finish()` can reject
 /// the rest.
 private struct TableReader {
@@ -168,16 +193,16 @@ private struct TableReader {
         self.name = name
     }
 
-    private mutating func value(_ key: String) -> TOMLValue? {
+    private mutating func value(_ key: String) -> TOMLNode? {
         used.insert(key)
         return table[key]
     }
 
     mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let raw = value(key) else { return nil }
-        guard let number = raw.int else { throw ConfigurationError("\(name) \(key) must be an integer") }
+        guard let number = raw.int else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be an integer") }
         guard range.contains(number) else {
-            throw ConfigurationError("\(name) \(key) = \(number) is outside \(range.lowerBound)...\(range.upperBound)")
+            throw ConfigurationError("line \(raw.line): \(name) \(key) = \(number) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }
@@ -186,24 +211,24 @@ private struct TableReader {
         guard let raw = value(key) else { return nil }
         if let number = raw.double, number.isFinite { return number }
         if let number = raw.int { return Double(number) }
-        throw ConfigurationError("\(name) \(key) must be a number")
+        throw ConfigurationError("line \(raw.line): \(name) \(key) must be a number")
     }
 
     mutating func bool(_ key: String) throws(ConfigurationError) -> Bool? {
         guard let raw = value(key) else { return nil }
-        guard let flag = raw.bool else { throw ConfigurationError("\(name) \(key) must be true or false") }
+        guard let flag = raw.bool else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be true or false") }
         return flag
     }
 
     mutating func string(_ key: String) throws(ConfigurationError) -> String? {
         guard let raw = value(key) else { return nil }
-        guard let text = raw.string else { throw ConfigurationError("\(name) \(key) must be a string") }
+        guard let text = raw.string else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be a string") }
         return text
     }
 
     mutating func table(_ key: String) throws(ConfigurationError) -> TOMLTable? {
         guard let raw = value(key) else { return nil }
-        guard let table = raw.table else { throw ConfigurationError("\(name) \(key) must be a table") }
+        guard let table = raw.table else { throw ConfigurationError("line \(raw.line): \(name) \(key) must be a table") }
         return table
     }
 
@@ -220,6 +245,6 @@ private struct TableReader {
 
     func finish() throws(ConfigurationError) {
         let unknown = table.keys.filter { !used.contains($0) }.sorted()
-        if let first = unknown.first { throw ConfigurationError("\(name): unknown key \"\(first)\"") }
+        if let first = unknown.first { throw ConfigurationError("line \(table[first]?.line ?? 0): \(name): unknown key \"\(first)\"") }
     }
 }

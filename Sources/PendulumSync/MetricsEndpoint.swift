@@ -7,7 +7,7 @@ import Prometheus
 /// /metrics only, bounded reads and a read timeout, so a scraper (or anything else that
 /// connects) cannot hold the daemon up.
 public final class MetricsEndpoint: @unchecked Sendable {
-    private let registry = PrometheusCollectorRegistry()
+    let registry = PrometheusCollectorRegistry()
     private let snapshot: @Sendable () -> ObservationSnapshot
     private let descriptor: Int32
     private var thread: Thread?
@@ -159,6 +159,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
                 gauge("pendulum_server_packets", "Server packets by class", Double(value), labels: [("listen", server.listen), ("class", counter)])
             }
         }
+        if let ptp = state.ptp { addPTPGauges(ptp) }
         var output: [UInt8] = []
         registry.emit(into: &output)
         return String(decoding: output, as: UTF8.self)

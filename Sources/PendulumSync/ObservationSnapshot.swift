@@ -50,9 +50,11 @@ public struct ObservationSnapshot: Codable, Sendable {
         public var selected: Bool
         public var falseticker: Bool
         public var lastError: String?
+        /// For a server taken from a pool: the pool's name.
+        public var pool: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, address, mode, reachable, reach, poll, stratum, nts, cookies, selected, falseticker
+            case name, address, mode, reachable, reach, poll, stratum, nts, cookies, selected, falseticker, pool
             case offsetSeconds = "offset_seconds"
             case delaySeconds = "delay_seconds"
             case uncertaintySeconds = "uncertainty_seconds"
@@ -75,4 +77,6 @@ public struct ObservationSnapshot: Codable, Sendable {
     public var clock: Clock
     public var sources: [Source]
     public var servers: [Server]
+    /// pendulum-ptpd's PTP state (ObservationSnapshot+PTP.swift); absent for NTP.
+    public var ptp: PTP? = nil
 }

@@ -40,6 +40,17 @@ final class SourcePoller {
 
     var resolvedAddress: SocketAddress? { address }
 
+    /// Forgets the resolved address and, for NTS, the association: the next poll resolves the
+    /// name again and runs NTS-KE again. For a source that stopped answering.
+    func startAfresh() {
+        address = nil
+        if specification.mode == .nts {
+            association = nil
+            ntpHost = specification.host
+            ntpPort = specification.port
+        }
+    }
+
     func poll(timeout: Duration) -> PollResult {
         if specification.mode == .nts, association?.needsKeyExchange ?? true {
             if let failure = runKeyExchange(timeout: timeout) { return .failed(failure) }

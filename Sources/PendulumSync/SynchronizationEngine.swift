@@ -1,56 +1,77 @@
 import Foundation
+import Logging
 import PendulumDiscipline
 import PendulumIO
 import PendulumTime
 
 /// The client half of the daemon: polls every source on its own thread, feeds the discipline
 /// and applies its decisions to the clock. The discipline core decides; this only does I/O,
-/// timing and bookkeeping for status.
+/// timing and bookkeeping for status. Pools are kept full by a maintenance thread that
+/// replaces unreachable servers and falsetickers with fresh addresses.
 public final class SynchronizationEngine: @unchecked Sendable {
     public let clock: any SteerableClock
     private let lock = NSLock()
     private var discipline: ClockDiscipline
-    private var sources: [SourceRecord] = []
+    private let specifications: [SourceSpecification]
+    private var associations: [SourceID: Association] = [:]
+    private var nextID = 0
+    /// Per pool specification index: addresses taken out for misbehaving, not to be reused
+    /// while the pool has other addresses to offer.
+    private var poolRetired: [Int: Set<String>] = [:]
     private var threads: [Thread] = []
     private let stopCondition = NSCondition()
     private var stopping = false
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
+    private var lastPrimary: SourceID?
+    private var lastUpdate: UnixTime?
+    private let onUpdate: (@Sendable (SystemState) -> Void)?
 
-    /// What status shows per source; guarded by `lock`.
-    struct SourceRecord {
+    /// A pool member is replaced after this many polls without any answer.
+    static let unreachablePollLimit = 6
+    /// … or after being a falseticker in this many selections in a row.
+    static let falsetickerLimit = 4
+    /// A configured server's name is resolved again after this many unanswered polls in a row.
+    static let reresolveAfterMisses = 8
+
+    /// What status shows per association; guarded by `lock`.
+    struct Association {
         var specification: SourceSpecification
+        /// Index into `specifications` of the pool this came from.
+        var poolIndex: Int?
         var address: String?
         var reach: UInt8 = 0
+        var polls = 0
+        var consecutiveMisses = 0
         var lastMeasurement: DisciplineMeasurement?
         var cookies = 0
         var lastError: String?
         var isFalseticker = false
+        var falsetickerStreak = 0
         var demobilized = false
     }
 
+    /// - Parameter onUpdate: called (on a source thread, outside the engine's lock) after every
+    ///   measurement with the system state a server should announce.
     public init(
         clock: any SteerableClock, sources specifications: [SourceSpecification],
         configuration: DisciplineConfiguration = DisciplineConfiguration(),
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        logger: Logger = Logger(label: "pendulum.sync"),
+        onUpdate: (@Sendable (SystemState) -> Void)? = nil
     ) {
         self.clock = clock
-        self.log = log
+        self.logger = logger
+        self.onUpdate = onUpdate
+        self.specifications = specifications
         discipline = ClockDiscipline(configuration: configuration)
-        sources = specifications.map { SourceRecord(specification: $0) }
     }
 
-    /// Starts one polling thread per source.
+    /// Starts one polling thread per server and one thread keeping the pools filled.
     public func start() {
-        for index in sources.indices {
-            let specification = sources[index].specification
-            let firstPoll = lock.withLock { discipline.addSource(SourceID(index)) }
-            // The poller lives and dies on its source's thread.
-            let thread = Thread { [self] in
-                self.run(index: index, poller: SourcePoller(specification: specification, clock: clock), firstPoll: firstPoll)
-            }
-            thread.name = "source \(sources[index].specification.displayAddress)"
-            threads.append(thread)
-            thread.start()
+        for specification in specifications where specification.mode != .pool {
+            addAssociation(specification, poolIndex: nil)
+        }
+        if specifications.contains(where: { $0.mode == .pool }) {
+            spawn(name: "pools") { [self] in maintainPools() }
         }
     }
 
@@ -62,7 +83,40 @@ public final class SynchronizationEngine: @unchecked Sendable {
         stopCondition.broadcast()
         stopCondition.unlock()
         let deadline = Date().addingTimeInterval(5)
-        while threads.contains(where: { $0.isExecuting }) && Date() < deadline { usleep(10_000) }
+        while lock.withLock({ threads.contains(where: { $0.isExecuting }) }) && Date() < deadline { usleep(10_000) }
+    }
+
+    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        lock.withLock { threads.append(thread) }
+        thread.start()
+    }
+
+    private func addAssociation(_ specification: SourceSpecification, poolIndex: Int?) {
+        let (id, firstPoll): (SourceID, NTPDuration) = lock.withLock {
+            let id = SourceID(nextID)
+            nextID += 1
+            associations[id] = Association(specification: specification, poolIndex: poolIndex)
+            discipline.addSource(id)
+            // The first request goes out at once: nothing is gained by waiting a poll interval
+            // before a source has ever been asked.
+            return (id, NTPDuration.zero)
+        }
+        // The poller lives and dies on its source's thread.
+        spawn(name: "source \(specification.displayAddress)") { [self] in
+            run(id: id, poller: SourcePoller(specification: specification, clock: clock), firstPoll: firstPoll)
+        }
+    }
+
+    /// Takes an association out of selection; its thread ends at its next wake-up.
+    private func retire(_ id: SourceID, because reason: String) {
+        guard let association = associations.removeValue(forKey: id) else { return }
+        discipline.removeSource(id)
+        if let poolIndex = association.poolIndex {
+            poolRetired[poolIndex, default: []].insert(association.specification.host)
+        }
+        logger.notice("source \(association.specification.displayAddress) replaced: \(reason)")
     }
 
     /// Sleeps until `interval` has passed or stop was requested; true if still running.
@@ -76,29 +130,40 @@ public final class SynchronizationEngine: @unchecked Sendable {
         return !stopping
     }
 
-    private func run(index: Int, poller: SourcePoller, firstPoll: NTPDuration) {
-        let id = SourceID(index)
+    private func isActive(_ id: SourceID) -> Bool { lock.withLock { associations[id] != nil } }
+
+    private func run(id: SourceID, poller: SourcePoller, firstPoll: NTPDuration) {
         var interval = firstPoll
         var backoff = 0
-        while wait(interval) {
+        let name = poller.specification.displayAddress
+        while wait(interval), isActive(id) {
             lock.withLock { discipline.pollSent(to: id) }
             // Replies later than this are not worth waiting for; a poll interval is at least 1 s
             // at startup and 16 s after it.
             let result = poller.poll(timeout: .seconds(1))
-            let address = poller.resolvedAddress?.description
+            let address = poller.resolvedAddress
             switch result {
-            case .measurement(let measurement, _):
+            case .measurement(let measurement, let referenceID):
                 backoff = 0
-                interval = lock.withLock {
+                let outcome: (interval: NTPDuration, system: SystemState)? = lock.withLock {
+                    guard var record = associations[id] else { return nil }
+                    discipline.setReferenceID(referenceID, for: id)
                     let update = discipline.handle(measurement, from: id)
+                    record.reach = record.reach << 1 | 1
+                    record.polls += 1
+                    record.consecutiveMisses = 0
+                    record.lastMeasurement = measurement
+                    record.lastError = nil
+                    record.address = address?.description
+                    record.cookies = poller.cookiesHeld
+                    associations[id] = record
                     apply(update)
-                    sources[index].reach = sources[index].reach << 1 | 1
-                    sources[index].lastMeasurement = measurement
-                    sources[index].lastError = nil
-                    sources[index].address = address
-                    sources[index].cookies = poller.cookiesHeld
-                    return update.nextPollInterval
+                    return (update.nextPollInterval, discipline.system)
                 }
+                guard let outcome else { return }
+                interval = outcome.interval
+                logger.debug("source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s; next poll in \(interval.seconds) s")
+                onUpdate?(outcome.system)
             case .noReply, .failed, .ntsNAK, .kissOfDeath:
                 let description = describe(result)
                 let demobilize: Bool
@@ -108,21 +173,42 @@ public final class SynchronizationEngine: @unchecked Sendable {
                     demobilize = false
                 }
                 if case .kissOfDeath = result { backoff += 1 }
-                interval = lock.withLock {
-                    sources[index].reach <<= 1
-                    sources[index].lastError = description
-                    sources[index].address = address
-                    sources[index].cookies = poller.cookiesHeld
-                    sources[index].demobilized = demobilize
-                    return discipline.nextPollInterval(for: id)
+                let misses: Int? = lock.withLock {
+                    guard var record = associations[id] else { return nil }
+                    record.reach <<= 1
+                    record.polls += 1
+                    record.consecutiveMisses += 1
+                    record.lastError = description
+                    record.address = address?.description
+                    record.cookies = poller.cookiesHeld
+                    record.demobilized = demobilize
+                    associations[id] = record
+                    interval = discipline.nextPollInterval(for: id)
+                    return record.consecutiveMisses
                 }
+                guard let misses else { return }
                 // RATE and friends: back off exponentially, up to 2^10 s more.
                 if backoff > 0 { interval = interval + NTPDuration(seconds: Int64(1) << Int64(min(backoff, 10))) }
                 if demobilize {
-                    log("source \(poller.specification.displayAddress) demobilised: kiss-o'-death \(description)")
+                    logger.warning("source \(name) demobilised: authenticated kiss-o'-death \(description)")
+                    lock.withLock {
+                        discipline.removeSource(id)
+                        associations[id]?.reach = 0
+                    }
                     return
                 }
-                if case .ntsNAK = result { log("source \(poller.specification.displayAddress): NTS NAK, re-keying") }
+                if case .ntsNAK = result { logger.info("source \(name): NTS NAK, running NTS-KE again") }
+                if misses == Self.reresolveAfterMisses {
+                    // The name may point elsewhere now; an NTS server may have lost our keys.
+                    poller.startAfresh()
+                    logger.info("source \(name): \(misses) polls unanswered (\(description)); resolving its name again")
+                } else if misses == 1 {
+                    if case .failed = result {
+                        logger.warning("source \(name): \(description)")
+                    } else {
+                        logger.info("source \(name): \(description)")
+                    }
+                }
             }
         }
     }
@@ -139,41 +225,65 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     /// Applies the discipline's decisions in order; called with `lock` held.
     private func apply(_ update: DisciplineUpdate) {
+        var steered = false
         for action in update.actions {
             do {
                 switch action {
                 case .step(let amount):
                     try clock.step(by: amount)
-                    log("clock stepped by \(amount) s")
+                    logger.notice("clock stepped by \(amount) s")
                 case .setFrequency(let correction):
+                    steered = true
                     try clock.setFrequency(correction)
                 case .setLeap(let leap):
                     let announcement: LeapAnnouncement = leap == .insertSecond ? .insertSecond : (leap == .deleteSecond ? .deleteSecond : .none)
                     try clock.setLeap(announcement)
-                    if announcement != .none { log("leap second announced: \(announcement)") }
+                    logger.notice(announcement == .none ? "leap second announcement withdrawn" : "leap second announced by the selected sources: \(announcement)")
                 }
             } catch {
-                log("clock refused \(action): \(error)")
+                logger.error("clock refused \(action): \(error)")
             }
         }
+        var falsetickers: [SourceID]?
         for event in update.events {
             switch event {
             case .falsetickers(let ids):
-                for index in sources.indices { sources[index].isFalseticker = ids.contains(SourceID(index)) }
-                if !ids.isEmpty { log("falsetickers: \(ids.map { sources[$0.rawValue].specification.displayAddress })") }
+                falsetickers = ids
             case .synchronized:
-                log("synchronised")
+                logger.notice("synchronised")
             case .lostSynchronization:
-                log("lost synchronisation")
+                logger.warning("lost synchronisation: not enough sources agree")
             case .panicThresholdExceeded(let offset):
-                log("offset \(offset) s exceeds the panic threshold: not steering")
+                logger.error("offset \(offset) s exceeds the panic threshold: not steering")
             case .clockMeddlingDetected(let amount):
-                log("clock was moved by \(amount) s outside this daemon")
+                logger.warning("clock was moved by \(amount) s outside this daemon")
             default:
                 break
             }
         }
+        // A selection ran: its verdict on every source replaces the previous one.
+        if steered || falsetickers != nil {
+            let wrong = Set(falsetickers ?? [])
+            for (id, var record) in associations {
+                let isWrong = wrong.contains(id)
+                if isWrong && !record.isFalseticker {
+                    logger.warning("source \(record.specification.displayAddress) is a falseticker: it disagrees with the majority")
+                }
+                record.isFalseticker = isWrong
+                record.falsetickerStreak = isWrong ? record.falsetickerStreak + 1 : 0
+                associations[id] = record
+            }
+        }
         let system = discipline.system
+        if system.primary != lastPrimary {
+            if let primary = system.primary, let association = associations[primary] {
+                logger.notice("selected source \(association.specification.displayAddress) (stratum \(association.lastMeasurement.map { String($0.stratum) } ?? "?"))")
+            } else if let previous = lastPrimary {
+                logger.warning("source \(associations[previous]?.specification.displayAddress ?? "#\(previous.rawValue)") no longer selected; no source selected")
+            }
+            lastPrimary = system.primary
+        }
+        if steered { lastUpdate = clock.now() }
         try? clock.setSynchronized(
             system.synchronized,
             maximumError: NTPDuration(approximateSeconds: system.rootDelay / 2 + system.rootDispersion + system.uncertainty),
@@ -181,25 +291,85 @@ public final class SynchronizationEngine: @unchecked Sendable {
         )
     }
 
+    // MARK: Pools
+
+    private func maintainPools() {
+        var pause = NTPDuration.zero
+        while wait(pause) {
+            var allFull = true
+            for (index, specification) in specifications.enumerated() where specification.mode == .pool {
+                if !refill(pool: index, specification) { allFull = false }
+            }
+            // A pool short of servers tries again soon; a full one is checked for bad members.
+            pause = .seconds(allFull ? 16 : 8)
+        }
+    }
+
+    /// Replaces a pool's bad members and tops it up; true if it has its `poolCount` servers.
+    private func refill(pool index: Int, _ pool: SourceSpecification) -> Bool {
+        let (active, inUse): (Int, Set<String>) = lock.withLock {
+            for (id, association) in associations where association.poolIndex == index {
+                if association.demobilized {
+                    retire(id, because: "demobilised by the server")
+                } else if association.polls >= Self.unreachablePollLimit && association.reach == 0 {
+                    retire(id, because: "unreachable for \(association.polls) polls")
+                } else if association.falsetickerStreak >= Self.falsetickerLimit {
+                    retire(id, because: "falseticker in \(association.falsetickerStreak) selections in a row")
+                }
+            }
+            let members = associations.values.filter { $0.poolIndex == index }
+            return (members.count, Set(associations.values.map(\.specification.host)))
+        }
+        guard active < pool.poolCount else { return true }
+        let addresses: [SocketAddress]
+        do {
+            addresses = try NameResolver.resolve(pool.host, port: pool.port)
+        } catch {
+            logger.warning("pool \(pool.host): \(error)")
+            return false
+        }
+        var candidates: [String] = []
+        for address in addresses where !inUse.contains(address.ipString) && !candidates.contains(address.ipString) {
+            candidates.append(address.ipString)
+        }
+        let retired = lock.withLock { poolRetired[index] ?? [] }
+        var fresh = candidates.filter { !retired.contains($0) }
+        if fresh.isEmpty && !candidates.isEmpty {
+            // Nothing new behind the name: give the retired ones another chance.
+            lock.withLock { poolRetired[index] = [] }
+            fresh = candidates
+        }
+        let wanted = pool.poolCount - active
+        for host in fresh.prefix(wanted) {
+            let member = SourceSpecification(host: host, port: pool.port, mode: .server, poolName: pool.host)
+            logger.info("pool \(pool.host): using \(member.displayAddress)")
+            addAssociation(member, poolIndex: index)
+        }
+        return active + min(wanted, fresh.count) >= pool.poolCount
+    }
+
+    // MARK: Observation
+
     /// A consistent picture of the engine for status, metrics and serving.
     public func snapshot() -> ObservationSnapshot {
         let status = clock.status
         return lock.withLock {
             let system = discipline.system
             let now = NTPTimestamp(clock.now())
-            let sourceEntries = sources.enumerated().map { index, record -> ObservationSnapshot.Source in
-                let estimate = discipline.estimate(for: SourceID(index), at: now)
+            let sourceEntries = associations.keys.sorted().compactMap { id -> ObservationSnapshot.Source? in
+                guard let record = associations[id] else { return nil }
+                let estimate = discipline.estimate(for: id, at: now)
                 return ObservationSnapshot.Source(
                     name: record.specification.displayAddress, address: record.address,
                     mode: record.specification.mode.rawValue, reachable: record.reach != 0, reach: record.reach,
                     offsetSeconds: estimate?.offset ?? record.lastMeasurement.map { $0.offset.seconds },
                     delaySeconds: record.lastMeasurement?.delay.seconds,
                     uncertaintySeconds: estimate?.uncertainty,
-                    poll: discipline.pollLog2(for: SourceID(index)),
+                    poll: discipline.pollLog2(for: id),
                     stratum: record.lastMeasurement?.stratum,
                     nts: record.specification.mode == .nts, cookies: record.specification.mode == .nts ? record.cookies : nil,
-                    selected: system.primary == SourceID(index), falseticker: record.isFalseticker,
-                    lastError: record.lastError
+                    selected: system.primary == id, falseticker: record.isFalseticker,
+                    lastError: record.lastError, pool: record.specification.poolName
                 )
             }
             return ObservationSnapshot(
@@ -219,4 +389,8 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     /// What a server running beside this engine should announce.
     public var systemState: SystemState { lock.withLock { discipline.system } }
+
+    /// When the clock was last steered from the sources, on the clock's own time scale (the
+    /// reference timestamp a server announces); nil before the first time.
+    public var lastClockUpdate: UnixTime? { lock.withLock { lastUpdate } }
 }

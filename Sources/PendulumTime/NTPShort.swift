@@ -21,6 +21,10 @@ public struct NTPShort: Sendable, Hashable, Comparable {
             rawValue = 0
             return
         }
+        guard duration.rawValue <= Int64.max - 0xFFFF else {
+            rawValue = .max
+            return
+        }
         let units = (duration.rawValue + 0xFFFF) >> 16
         rawValue = units > Int64(UInt32.max) ? .max : UInt32(units)
     }

@@ -74,3 +74,33 @@ extension NTPDaemonInteropTests {
         }
     }
 }
+
+extension NTPDaemonInteropTests.ChronyClientOfNTPDaemonTests {
+    /// `kill -9` while keys rotate every second, then a restart on the same key file: every
+    /// cookie chrony holds still opens (no NAK, no new NTS-KE), because a rotated keyset is
+    /// saved before any cookie is sealed with it.
+    @Test func killedDuringKeyRotationThenRestartedLosesNothing() async throws {
+        let daemon = try await offCooperativePool { try NTPDaemonProcess(nts: true, keysetLines: ["rotation-period-seconds = 1", "stale-key-count = 30"]) }
+        defer { daemon.remove() }
+        let certificate = try #require(daemon.certificate)
+        let chrony = try await offCooperativePool { try ChronyClient(serverPort: daemon.ntpPort, ntsKEPort: daemon.ntsKEPort, trustedCertificate: certificate.certificatePath) }
+        defer { chrony.stop() }
+        let source = try await chrony.waitForSource(timeout: 20) { $0.reach & 0b111 == 0b111 }
+        #expect(source != nil, "chronyc shows no source:\n\(chrony.log)")
+        // Let several rotations happen (cookies sealed under several keys), then kill.
+        try await Task.sleep(for: .milliseconds(3500))
+        #expect(daemon.log.contains("rotated NTS cookie key"), "\(daemon.log)")
+        let before = try #require(try await offCooperativePool { try chrony.authData() })
+        try await offCooperativePool { daemon.kill9() }
+        try await offCooperativePool { try daemon.start() }
+        try await Task.sleep(for: .milliseconds(3000))
+        let reachable = try await chrony.waitForSource(timeout: 5) { $0.reach & 0b1111 == 0b1111 }
+        #expect(reachable != nil, "not reachable after the restart")
+        let after = try #require(try await offCooperativePool { try chrony.authData() })
+        #expect(after.naks == before.naks, "chrony saw NTS NAKs after kill -9 and restart")
+        #expect(after.keyEstablishmentAttempts == before.keyEstablishmentAttempts, "chrony had to run NTS-KE again")
+        let stopped = try await offCooperativePool { daemon.stop() }
+        #expect(stopped.log.contains("nts-nak=0"), "\(stopped.log)")
+        #expect(!stopped.log.contains(" nts=0 "), "answered no NTS request after the restart: \(stopped.log)")
+    }
+}

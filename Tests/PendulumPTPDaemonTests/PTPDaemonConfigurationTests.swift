@@ -31,7 +31,8 @@ struct PTPDaemonConfigurationTests {
         #expect(configuration.ports.first?.network == .ipv4)
         #expect(configuration.ports.first?.delayMechanism == .e2e)
         #expect(configuration.ports.first?.timestamping == .software)
-        #expect(configuration.effectiveStatusPath == "/run/pendulum/ptp-observe.json")
+        #expect(configuration.observationPath == "/run/pendulum/ptp-observe")
+        #expect(configuration.metricsListen == nil)
     }
 
     @Test func portSettingsAndInstanceSettings() throws {
@@ -79,8 +80,12 @@ struct PTPDaemonConfigurationTests {
         ("[[port]]\ninterface = \"a\"\nintreface = \"b\"", "unknown key \"intreface\""),
         ("domain = 0", "[[port]]"),
         ("slave-only = true\nmaster-only = true\n[[port]]\ninterface = \"a\"", "exclude"),
-        ("[clock]\nkind = \"phc\"\n[[port]]\ninterface = \"a\"", "path"),
+        
         ("domain = = 1", "TOML"),
+        ("[observability]\nmetrics-listen = \"127.0.0.1\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
+        ("[observability]\nmetrics-listen = \"::1:9\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
+        ("[observability]\nmetrics-listen = \"127.0.0.1:70000\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
+        ("[observability]\nstatus-path = \"/tmp/x\"\n[[port]]\ninterface = \"a\"", "unknown key \"status-path\""),
     ])
     func rejectsBadConfiguration(text: String, mentioning: String) {
         do {
@@ -89,6 +94,14 @@ struct PTPDaemonConfigurationTests {
         } catch {
             #expect(error.description.contains(mentioning), "\(error.description)")
         }
+    }
+
+    @Test(arguments: [("127.0.0.1:9975", "127.0.0.1", 9975), ("[::1]:0", "::1", 0), ("0.0.0.0:19975", "0.0.0.0", 19975)])
+    func metricsListenAddresses(text: String, host: String, port: Int) throws {
+        let configuration = try PTPDaemonConfiguration(toml: "[observability]\nmetrics-listen = \"\(text)\"\n[[port]]\ninterface = \"a\"")
+        let listen = try #require(configuration.metricsListen)
+        #expect(listen.host == host)
+        #expect(Int(listen.port) == port)
     }
 
     @Test func summaryLineReportsRMSMaximumFrequencyAndDelay() throws {

@@ -43,6 +43,12 @@ int pendulum_ptp_recv_transmit_timestamp(int fd, struct timespec *timestamp, int
 int pendulum_interface_hardware_timestamping(const char *interface_name, int *phc_index);
 
 
+/// Switches hardware timestamping on for the interface (SIOCSHWTSTAMP: transmit timestamps
+/// on; receive filter PTPv2 event messages, or every packet when the NIC cannot filter) and
+/// asks `fd` for raw hardware timestamps (PHC time) instead of software ones, with OPT_ID on
+/// transmit. Returns 0, or -errno (-EOPNOTSUPP/-EINVAL from drivers without the capability).
+/// `rx_filter` receives the filter the driver applied.
+int pendulum_ptp_enable_hardware_timestamping(int fd, const char *interface_name, int *rx_filter);
 
 /// Blocks SIGTERM and SIGINT for the calling thread (and threads it starts later) and returns a
 /// signalfd that becomes readable when one arrives, so a poll loop can stop cleanly. -errno on

@@ -13,8 +13,9 @@ public struct ReceivedPTPMessage: Sendable {
 /// interface, with software timestamps (transmit timestamps read back from the error queue and
 /// matched to the message by the kernel's per-socket send counter).
 ///
-/// Hardware timestamping is not switched on here: `hardwareTimestampingAvailable` reports
-/// whether the interface could, so a caller can refuse `timestamping = "hardware"` honestly.
+/// Hardware timestamping is opt-in: `hardwareTimestampingAvailable` reports whether the
+/// interface can (ETHTOOL_GET_TS_INFO) and `enableHardwareTimestamping()` switches it on, after
+/// which every timestamp is a reading of the interface's PTP hardware clock (source `.hardware`).
 public final class PTPPortSockets {
     public let interface: String
     public let network: PTPNetwork
@@ -71,6 +72,18 @@ public final class PTPPortSockets {
         var index: Int32 = -1
         let result = pendulum_interface_hardware_timestamping(interface, &index)
         return (result == 1, index >= 0 ? index : nil)
+    }
+
+    /// Switches the interface to hardware timestamps (SIOCSHWTSTAMP) and these sockets to
+    /// SOF_TIMESTAMPING_{TX,RX,RAW}_HARDWARE. Returns the receive filter the driver applied.
+    @discardableResult
+    public func enableHardwareTimestamping() throws(SystemCallError) -> Int32 {
+        var filter: Int32 = 0
+        for descriptor in Set(descriptors) {
+            let result = pendulum_ptp_enable_hardware_timestamping(descriptor, interface, &filter)
+            guard result == 0 else { throw SystemCallError("hardware timestamping on \(interface) (SIOCSHWTSTAMP)", code: -result) }
+        }
+        return filter
     }
 
     /// Sends one PTP message. For event messages returns the kernel transmit timestamp (nil if

@@ -1,8 +1,9 @@
 import Foundation
 
 /// A chronyd serving time on loopback for a test: `-x` so it never touches the system clock,
-/// a private config, state directory and port, stopped when the test is done.
-final class ChronyServer {
+/// a private config, state directory and port, stopped when the test is done. Set up once and
+/// only read afterwards, so tests may hand it to blocking work off the cooperative pool.
+final class ChronyServer: @unchecked Sendable {
     let port: UInt16
     let stratum: Int
     let directory: URL

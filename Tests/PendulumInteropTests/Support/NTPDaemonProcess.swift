@@ -1,4 +1,5 @@
 import Foundation
+import PendulumSync
 
 /// A pendulum-ntpd for a test: its own directory with config, certificate and key file, on free
 /// loopback ports; started and waited for until it says it is ready; restartable with the same
@@ -12,13 +13,16 @@ final class NTPDaemonProcess: @unchecked Sendable {
     let certificate: TestCertificate?
     var configPath: String { directory.appendingPathComponent("ntpd.toml").path }
     var keyPath: String { directory.appendingPathComponent("keys.bin").path }
+    var observationPath: String { directory.appendingPathComponent("observe").path }
     private(set) var child: ChildProcess?
 
     /// - Parameters:
     ///   - serverLines: added to the first `[[server]]` (e.g. "workers = 2").
     ///   - extraListen: more `[[server]]` sections, one per address ("127.0.0.123:123").
+    ///   - extraLines: go at the end of the file; without a `[clock]` among them the daemon runs
+    ///     on an overlay clock (a test never gives it the system clock, even as root).
     init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
-         serverLines: [String] = [], extraListen: [String] = []) throws {
+         serverLines: [String] = [], extraListen: [String] = [], extraLines: [String] = []) throws {
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
         certificate = nts ? try TestCertificate() : nil
@@ -35,6 +39,9 @@ final class NTPDaemonProcess: @unchecked Sendable {
             ] + keysetLines
         }
         if let localStratum { lines += ["[synchronization]", "local-stratum = \(localStratum)"] }
+        if !extraLines.contains("[clock]") { lines += ["[clock]", "kind = \"overlay\""] }
+        if !extraLines.contains("[observability]") { lines += ["[observability]", "observation-path = \"\(observationPath)\""] }
+        lines += extraLines
         try lines.joined(separator: "\n").appending("\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         try start()
     }
@@ -62,6 +69,24 @@ final class NTPDaemonProcess: @unchecked Sendable {
         self.child = nil
         return (status, child.standardError)
     }
+
+    /// SIGKILL: no clean-up at all, as a crash or an OOM kill would leave things.
+    func kill9() {
+        guard let child else { return }
+        kill(child.process.processIdentifier, SIGKILL)
+        _ = child.wait(timeout: 5)
+        self.child = nil
+    }
+
+    /// `pendulum status --json` against this daemon; nil when it does not answer.
+    func status() throws -> ObservationSnapshot? {
+        let result = try ChildProcess.run(TestPaths.pendulum, ["status", "--json", "--socket", observationPath], timeout: 10)
+        guard result.status == 0 else { return nil }
+        return try? JSONDecoder().decode(ObservationSnapshot.self, from: Data(result.stdout.utf8))
+    }
+
+    /// What it has logged so far.
+    var log: String { child?.standardError ?? "" }
 
     func remove() {
         stop()

@@ -50,6 +50,22 @@ final class NetworkNamespacePair: @unchecked Sendable {
         }
     }
 
+    /// Deletes namespaces an earlier, killed test process left behind (its pid is gone), so a
+    /// crashed run cannot make later ones fail or pile up veth pairs. Others' live ones stay.
+    static func removeStale() {
+        guard let ip = try? TestPaths.requireProgram("ip", package: "iproute2"),
+            let list = try? ChildProcess.run(ip, ["netns", "list"], timeout: 10)
+        else { return }
+        for line in list.stdout.split(separator: "\n") {
+            guard let name = line.split(separator: " ").first.map(String.init),
+                name.hasPrefix("pendulum-a-") || name.hasPrefix("pendulum-b-"),
+                let pid = name.dropFirst("pendulum-a-".count).split(separator: "-").first.flatMap({ Int32($0) }),
+                pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH
+            else { continue }
+            _ = try? ChildProcess.run(ip, ["netns", "del", name], timeout: 10)
+        }
+    }
+
     /// A program run inside one of the namespaces.
     func process(inFirst first: Bool, _ executable: String, _ arguments: [String]) -> ChildProcess {
         ChildProcess(ip, ["netns", "exec", first ? names.0 : names.1, executable] + arguments)

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+
+/// swift-log's output for the daemons: one line per event on standard error, as journald and
+/// `docker logs` expect, e.g. `pendulum-ntpd: notice: clock stepped by 0.25 s`. The program
+/// name stays first so existing log scrapers and tests keep matching; the level follows so
+/// an operator can grep for warnings. Metadata is appended as key=value.
+public struct LineLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let program: String
+
+    public init(program: String, level: Logger.Level) {
+        self.program = program
+        logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        var line = "\(program): \(event.level): \(event.message)\(suffix)\n"
+        // One write(2) per line: lines from several threads never interleave.
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

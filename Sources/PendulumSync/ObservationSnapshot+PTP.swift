@@ -1,0 +1,126 @@
+/// The `ptp` section of the status contract (DESIGN.md): what pendulum-ptpd reports on its
+/// observation socket, next to the `system` and `clock` sections every daemon fills.
+extension ObservationSnapshot {
+    public struct PTP: Codable, Sendable {
+        public struct Port: Codable, Sendable {
+            public var portNumber: UInt16
+            public var interface: String
+            /// "ipv4", "ipv6" or "ethernet".
+            public var network: String
+            /// "e2e" or "p2p".
+            public var delayMechanism: String
+            /// The standard's name, e.g. "SLAVE".
+            public var state: String
+            /// IEEE 1588 portState enumeration value (SLAVE = 9), for metrics.
+            public var stateCode: UInt8
+            public var timestamping: String
+
+            public init(portNumber: UInt16, interface: String, network: String, delayMechanism: String, state: String,
+                        stateCode: UInt8, timestamping: String) {
+                self.portNumber = portNumber
+                self.interface = interface
+                self.network = network
+                self.delayMechanism = delayMechanism
+                self.state = state
+                self.stateCode = stateCode
+                self.timestamping = timestamping
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case interface, network, state, timestamping
+                case portNumber = "port_number"
+                case delayMechanism = "delay_mechanism"
+                case stateCode = "state_code"
+            }
+        }
+
+        /// Received messages, and those ignored by reason (each is also counted in `received`).
+        public struct Counters: Codable, Sendable, Equatable {
+            public var received: Int
+            public var malformed: Int
+            public var wrongDomain: Int
+            public var ownMessages: Int
+            public var impossibleTimestamps: Int
+            public var ignored: Int
+            public var missingTransmitTimestamps: Int
+            public var sendErrors: Int
+
+            public init(received: Int, malformed: Int, wrongDomain: Int, ownMessages: Int, impossibleTimestamps: Int,
+                        ignored: Int, missingTransmitTimestamps: Int, sendErrors: Int) {
+                self.received = received
+                self.malformed = malformed
+                self.wrongDomain = wrongDomain
+                self.ownMessages = ownMessages
+                self.impossibleTimestamps = impossibleTimestamps
+                self.ignored = ignored
+                self.missingTransmitTimestamps = missingTransmitTimestamps
+                self.sendErrors = sendErrors
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case received, malformed, ignored
+                case wrongDomain = "wrong_domain"
+                case ownMessages = "own_messages"
+                case impossibleTimestamps = "impossible_timestamps"
+                case missingTransmitTimestamps = "missing_transmit_timestamps"
+                case sendErrors = "send_errors"
+            }
+        }
+
+        public var clockIdentity: String
+        public var domain: UInt8
+        public var ports: [Port]
+        /// The latest measurement, while a port is UNCALIBRATED or SLAVE.
+        public var offsetFromMasterSeconds: Double?
+        public var meanPathDelaySeconds: Double?
+        public var grandmasterIdentity: String
+        public var parentPortIdentity: String
+        public var stepsRemoved: UInt16
+        /// How many offsets were measured since start: lets a reader tell a new sample from an old one.
+        public var offsetSamples: Int
+        public var frequencyPPB: Double
+        public var counters: Counters
+
+        public init(clockIdentity: String, domain: UInt8, ports: [Port], offsetFromMasterSeconds: Double?,
+                    meanPathDelaySeconds: Double?, grandmasterIdentity: String, parentPortIdentity: String,
+                    stepsRemoved: UInt16, offsetSamples: Int, frequencyPPB: Double, counters: Counters) {
+            self.clockIdentity = clockIdentity
+            self.domain = domain
+            self.ports = ports
+            self.offsetFromMasterSeconds = offsetFromMasterSeconds
+            self.meanPathDelaySeconds = meanPathDelaySeconds
+            self.grandmasterIdentity = grandmasterIdentity
+            self.parentPortIdentity = parentPortIdentity
+            self.stepsRemoved = stepsRemoved
+            self.offsetSamples = offsetSamples
+            self.frequencyPPB = frequencyPPB
+            self.counters = counters
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case domain, ports, counters
+            case clockIdentity = "clock_identity"
+            case offsetFromMasterSeconds = "offset_from_master_seconds"
+            case meanPathDelaySeconds = "mean_path_delay_seconds"
+            case grandmasterIdentity = "grandmaster_identity"
+            case parentPortIdentity = "parent_port_identity"
+            case stepsRemoved = "steps_removed"
+            case offsetSamples = "offset_samples"
+            case frequencyPPB = "frequency_ppb"
+        }
+    }
+
+    /// pendulum-ptpd's snapshot. The NTP-shaped `system` section says what a PTP client can:
+    /// synchronised while a port is SLAVE, reference "PTP", stratum 1 then (16 otherwise),
+    /// the latest offset from the master, no root delay or dispersion.
+    public static func ptpDaemon(_ ptp: PTP, leap: UInt8, clockKind: String, clockOffsetFromSystemSeconds: Double?,
+                                 frequencyPPM: Double) -> ObservationSnapshot {
+        let synchronized = ptp.ports.contains { $0.state == "SLAVE" }
+        let system = System(
+            synchronized: synchronized, stratum: synchronized ? 1 : 16, referenceID: "PTP", leap: synchronized ? leap : 3,
+            offsetSeconds: ptp.offsetFromMasterSeconds ?? 0, uncertaintySeconds: 0, rootDelaySeconds: 0,
+            rootDispersionSeconds: 0, frequencyPPM: frequencyPPM)
+        let clock = Clock(kind: clockKind, offsetFromSystemSeconds: clockOffsetFromSystemSeconds, frequencyPPM: frequencyPPM)
+        return ObservationSnapshot(system: system, clock: clock, sources: [], servers: [], ptp: ptp)
+    }
+}
