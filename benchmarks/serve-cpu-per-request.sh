@@ -33,6 +33,10 @@ ntp-port = 21323
 key-storage-path = "keys.bin"
 [synchronization]
 local-stratum = 2
+
+# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
+[clock]
+kind = "overlay"
 CONF
 cat > "$WORKDIR/chrony.conf" <<CONF
 port 22323

@@ -21,6 +21,10 @@ workers = 1
 rate-limit-interval-ms = 0
 [synchronization]
 local-stratum = 2
+
+# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
+[clock]
+kind = "overlay"
 CONF
 taskset -c "${SERVER_CPU:-0}" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/log" &
 PID=$!
