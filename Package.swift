@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "PendulumNTS",
             dependencies: [
-                "PendulumTime", "PendulumNTP",
+                "PendulumTime", "PendulumNTP", "CPendulumShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

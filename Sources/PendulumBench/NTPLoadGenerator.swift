@@ -127,13 +127,15 @@ public final class NTPLoadGenerator: @unchecked Sendable {
             }
             let now = monotonicNanoseconds()
             for slot in 0..<count { sendTimes.record(now, at: next + slot) }
+            // Published before the send: a reply can come back before sendBatch returns, and
+            // the receiver must then already count this batch as sent to match it.
+            progress.set(next + count)
             let accepted = buffer.withUnsafeBytes { sockets[socketIndex].sendBatch($0, length: packetLength, count: count) }
             socketIndex = (socketIndex + 1) % sockets.count
             // What the kernel refused counts as sent and lost: the server never had a chance,
             // but neither does it under real overload.
             _ = accepted
             next += count
-            progress.set(next)
         }
         progress.finish()
     }
@@ -197,7 +199,7 @@ public final class NTPLoadGenerator: @unchecked Sendable {
     }
 
     private func latestSend(of templateIndex: Int, sent: Int) -> Int {
-        guard templateIndex < templates.count, sent > 0 else { return -1 }
+        guard templateIndex < templates.count, templateIndex < sent else { return -1 }
         let rounds = (sent - 1 - templateIndex) / templates.count
         return rounds < 0 ? -1 : templateIndex + rounds * templates.count
     }

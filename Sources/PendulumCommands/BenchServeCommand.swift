@@ -141,23 +141,27 @@ struct BenchServeCommand: AsyncParsableCommand {
         )
     }
 
-    /// Runs NTS-KE once, then seals a pool of requests, each with its own nonce, reusing the
-    /// cookies round-robin (the server cannot tell a reused cookie, as with ntpperf).
+    /// Runs NTS-KE once, then seals a pool of requests, each with its own nonce and unique
+    /// identifier, all carrying the first cookie (the server cannot tell a reused cookie, as
+    /// with ntpperf). Every request asks for no extra cookies, so all have the same length and
+    /// the same cost to the server. The pool is large enough that a request is not resent
+    /// before its previous reply is due, so replies can be matched to sends.
     private func ntsGenerator(target: Target, address: SocketAddress, kePort: UInt16) async throws -> NTPLoadGenerator {
         let session = try await NTSKEClient.establish(host: target.host, port: Int(kePort), caFile: caFile)
         let salt = UInt32.random(in: 1...UInt32.max)
         var random = SystemRandomSource()
         var requests: [[UInt8]] = []
-        let poolSize = 1024
+        let poolSize = 16384
+        requests.reserveCapacity(poolSize)
         for index in 0..<poolSize {
-            // A fresh association per cookie so every request carries a valid one.
             var association = try NTSClientAssociation(result: session.result, keys: session.keys)
-            for _ in 0..<(index % max(1, session.result.cookies.count)) { _ = try? association.makeRequest(header: NTPHeader(mode: .client), random: &random) }
             let nonce = UInt64(salt) << 32 | UInt64(index)
             let header = NTPHeader(leap: .unsynchronized, mode: .client, transmitTimestamp: .init(rawValue: nonce))
             requests.append(try association.makeRequest(header: header, random: &random))
         }
-        let length = requests[0].count
-        return NTPLoadGenerator(target: address, sockets: sockets, sealedRequests: requests.filter { $0.count == length }, salt: salt)
+        guard requests.allSatisfy({ $0.count == requests[0].count }) else {
+            throw ValidationError("\(target.name): NTS requests of different lengths")
+        }
+        return NTPLoadGenerator(target: address, sockets: sockets, sealedRequests: requests, salt: salt)
     }
 }

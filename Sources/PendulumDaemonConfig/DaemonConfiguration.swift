@@ -65,6 +65,8 @@ public struct NTPServerSection: Sendable {
     /// nil: not rate limited.
     public var rateLimit: RateLimiter.Configuration? = RateLimiter.Configuration()
     public var requireNTS = false
+    /// Serving threads (each with its own SO_REUSEPORT socket); nil: one per online core.
+    public var workers: Int?
 
     public init(listen: SocketAddress) {
         self.listen = listen

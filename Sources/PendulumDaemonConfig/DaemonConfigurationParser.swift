@@ -179,7 +179,7 @@ struct TableReader {
 
         for (index, table) in try tables(root, "server").enumerated() {
             let path = "server[\(index)]"
-            try checkKeys(table, allowed: ["listen", "allow", "deny", "deny-action", "rate-limit-interval-ms", "rate-limit-burst", "require-nts"], path: path)
+            try checkKeys(table, allowed: ["listen", "allow", "deny", "deny-action", "rate-limit-interval-ms", "rate-limit-burst", "require-nts", "workers"], path: path)
             var section = NTPServerSection(listen: try listenAddress(table, path: path))
             section.allow = try prefixes(table, "allow", path: path)
             section.deny = try prefixes(table, "deny", path: path)
@@ -200,6 +200,7 @@ struct TableReader {
                 section.rateLimit = limit
             }
             section.requireNTS = try bool(table, "require-nts", path: path) ?? false
+            section.workers = try integer(table, "workers", path: path, range: 1...256)
             configuration.servers.append(section)
         }
 

@@ -89,7 +89,7 @@ public enum Daemon {
         }
         do throws(DaemonError) {
             for (index, section) in configuration.servers.enumerated() {
-                loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index))
+                loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index, workers: section.workers))
             }
             if let section = configuration.keyset {
                 keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: { logger.notice("\($0)") })

@@ -28,9 +28,12 @@ public final class ServingState: Sendable {
 
     func publish(_ counters: ServerCounters, loop: Int) { countersByLoop.withLockedValue { $0[loop] = counters } }
 
-    /// The counters of one serving loop (one listen address), for status.
+    /// The counters of one serving loop (one listen address, all its workers), for status.
     public func counters(forLoop index: Int) -> ServerCounters {
-        countersByLoop.withLockedValue { $0[index] ?? ServerCounters() }
+        let keys = UDPServeLoop.counterKeys(ofLoop: index)
+        return countersByLoop.withLockedValue { published in
+            published.filter { keys.contains($0.key) }.values.reduce(ServerCounters(), +)
+        }
     }
 
     /// All serving threads' counters added up.

@@ -1,51 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
 import PendulumTime
 
-/// One listening UDP socket and the thread that answers on it: kernel receive timestamp as T2,
-/// the decision from `NTPServerCore`, T3 read while the reply is built, just before the send.
+/// One listen address and the workers that answer on it: each worker a thread with its own
+/// SO_REUSEPORT socket (the kernel spreads clients over them by address and port), its own
+/// `NTPServerCore` (and so its own slice of the rate-limit table) and its own buffers. Per
+/// batch: kernel receive timestamps as T2, the decision from the core, T3 read while each
+/// reply is built, then one sendmmsg for the batch.
 public final class UDPServeLoop: Sendable {
     public let localAddress: SocketAddress
-    private let thread: DaemonThread
+    public let workerCount: Int
+    private let threads: [DaemonThread]
 
-    /// Binds now (so a busy port fails at startup) and starts answering.
-    public init(listen: SocketAddress, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int) throws(DaemonError) {
-        let socket = try ServerUDPSocket(listen: listen, receiveTimeoutMilliseconds: 200)
-        localAddress = socket.localAddress
-        let box = SocketBox(socket)
-        thread = try DaemonThread {
-            Self.serve(socket: box.socket, configuration: configuration, state: state, stop: stop, index: index)
+    /// Requests taken per receive call.
+    static let batchSize = 64
+    /// How long a reply may wait in the batch after its T3 was read (plain replies take about
+    /// a microsecond each, NTS replies about ten): bounds the error batching adds to T3.
+    static let maximumReplyWaitNanoseconds: Int64 = 25_000
+
+    /// Binds every worker's socket now (so a busy port fails at startup) and starts answering.
+    /// - Parameter workers: nil: one per online core.
+    public init(listen: SocketAddress, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int,
+                workers: Int? = nil) throws(DaemonError) {
+        let count = max(1, workers ?? Self.onlineCores())
+        // Each worker sees its own clients (the kernel keeps a source on one socket), so the
+        // table is divided, not multiplied: memory stays what the configuration says.
+        let perWorker = Self.workerConfiguration(configuration, workers: count)
+        var sockets: [BatchedServerSocket] = []
+        for worker in 0..<count {
+            let address = sockets.first?.localAddress ?? listen
+            sockets.append(try BatchedServerSocket(
+                listen: address, joiningGroup: worker > 0, shareable: count > 1, batch: Self.batchSize,
+                // One byte over the limit: a datagram that fills the buffer is known to be oversized.
+                requestCapacity: configuration.maximumRequestBytes + 1, replyCapacity: configuration.maximumRequestBytes,
+                receiveTimeoutMilliseconds: 200
+            ))
         }
+        localAddress = sockets[0].localAddress
+        workerCount = count
+        if count > 1 {
+            // Best effort: without it the kernel spreads by address and port.
+            _ = sockets[0].steerBySourceAddress(workers: count)
+        }
+        var threads: [DaemonThread] = []
+        for (worker, socket) in sockets.enumerated() {
+            let box = SocketBox(socket)
+            // Counters are published per worker under a key unique across listen addresses.
+            let key = Self.counterKeys(ofLoop: index).lowerBound + worker
+            do {
+                threads.append(try DaemonThread {
+                    Self.serve(socket: box.socket, configuration: perWorker, state: state, stop: stop, key: key)
+                })
+            } catch {
+                stop.set()
+                for thread in threads { thread.join() }
+                throw error
+            }
+        }
+        self.threads = threads
     }
 
-    public func join() { thread.join() }
+    public func join() {
+        for thread in threads { thread.join() }
+    }
 
-    private static func serve(socket: ServerUDPSocket, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int) {
+    /// Where the workers of listen address `index` publish their counters (at most 256 workers).
+    static func counterKeys(ofLoop index: Int) -> Range<Int> {
+        index * 1024..<index * 1024 + 1024
+    }
+
+    static func workerConfiguration(_ configuration: NTPServerCore.Configuration, workers: Int) -> NTPServerCore.Configuration {
+        var perWorker = configuration
+        if let limit = configuration.rateLimit {
+            perWorker.rateLimit?.tableSize = max(16, limit.tableSize / workers)
+        }
+        return perWorker
+    }
+
+    static func onlineCores() -> Int {
+        max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+
+    private static func serve(socket: BatchedServerSocket, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, key: Int) {
         var core = NTPServerCore(configuration: configuration)
-        var random = SystemRandomSource()
-        // One byte over the limit: a datagram that fills the buffer is known to be oversized.
-        var buffer = [UInt8](repeating: 0, count: configuration.maximumRequestBytes + 1)
+        var random = BufferedSystemRandomSource()
         // Counters go to the shared state when idle, every few thousand requests and at the
         // end: a lock per request would cost more than the answer itself.
         var unpublished = 0
+        // Replies sent with a transmit timestamp requested whose timestamp has not been read:
+        // the error queue is only polled while there are some.
+        var awaitedTransmitTimestamps = 0
         let servedClock = state.servedClock
-        defer { state.publish(core.counters, loop: index) }
+        func collectTransmitTimestamps(justSent: Bool) {
+            let read = socket.readTransmitTimestamps { receiveField, sentAt in
+                core.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: receiveField),
+                                    at: NTPTimestamp(servedClock.time(atSystemTime: sentAt)))
+            }
+            // Right after sending, a card may not have reported yet; a batch later, whatever
+            // is still missing was lost (the error queue is bounded) and is not waited for.
+            awaitedTransmitTimestamps = read == 0 && !justSent ? 0 : max(0, awaitedTransmitTimestamps - read)
+        }
+        defer { state.publish(core.counters, loop: key) }
         while !stop.isSet {
-            guard let datagram = socket.receive(into: &buffer) else {
-                if unpublished > 0 { state.publish(core.counters, loop: index); unpublished = 0 }
+            let count = socket.receive()
+            guard count > 0 else {
+                if unpublished > 0 { state.publish(core.counters, loop: key); unpublished = 0 }
                 continue
             }
+            // Transmit times of earlier replies first: an interleaved request may ask for them.
+            if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: false) }
+            // One look at the shared state per batch: the discipline and the keyset change
+            // seldom, and a batch is answered within microseconds.
             let (clock, keyset) = state.snapshot
-            let decision = core.decide(
-                request: Array(buffer.prefix(datagram.length)), client: datagram.sender.addressBytes,
-                receiveTime: NTPTimestamp(servedClock.time(atSystemTime: datagram.receivedAt)), monotonicNanoseconds: monotonicNanoseconds(),
-                state: clock, keyset: keyset, random: &random,
-                transmitTime: { NTPTimestamp(servedClock.now()) }
-            )
-            if let reply = decision.reply { socket.send(reply, to: datagram.sender) }
-            unpublished += 1
-            if unpublished >= 4096 { state.publish(core.counters, loop: index); unpublished = 0 }
+            let now = monotonicNanoseconds()
+            // When the oldest queued reply read its T3: replies wait for the batch's sendmmsg,
+            // and a T3 that waits long is a T3 that lies. Past the bound, send what is queued.
+            var oldestQueuedAt: Int64?
+            for message in 0..<count {
+                guard let client = socket.sender(message) else { continue }
+                let (request, truncated) = socket.request(message)
+                let systemTime = socket.receiveTime(message) ?? WallClock.now()
+                let served = core.decide(
+                    request: request, truncated: truncated, client: client,
+                    receiveTime: NTPTimestamp(servedClock.time(atSystemTime: systemTime)), monotonicNanoseconds: now,
+                    state: clock, keyset: keyset, random: &random,
+                    reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(servedClock.now()) }
+                )
+                guard served.replyLength > 0 else { continue }
+                // Only a bare 48-byte reply can be found again by its receive field.
+                let timestamp = served.wantsTransmitTimestamp && served.replyLength == 48
+                socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
+                if timestamp { awaitedTransmitTimestamps += 1 }
+                let queuedAt = monotonicNanoseconds()
+                if let oldest = oldestQueuedAt {
+                    if queuedAt - oldest > Self.maximumReplyWaitNanoseconds {
+                        socket.sendReplies()
+                        oldestQueuedAt = nil
+                    }
+                } else {
+                    oldestQueuedAt = queuedAt
+                }
+            }
+            socket.sendReplies()
+            if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: true) }
+            unpublished += count
+            if unpublished >= 4096 { state.publish(core.counters, loop: key); unpublished = 0 }
         }
     }
 
@@ -55,8 +158,8 @@ public final class UDPServeLoop: Sendable {
     }
 }
 
-/// The socket moves to its serving thread once and is used only there.
+/// A socket moves to its serving thread once and is used only there.
 private final class SocketBox: @unchecked Sendable {
-    let socket: ServerUDPSocket
-    init(_ socket: ServerUDPSocket) { self.socket = socket }
+    let socket: BatchedServerSocket
+    init(_ socket: BatchedServerSocket) { self.socket = socket }
 }

@@ -23,4 +23,11 @@ public struct AccessPolicy: Sendable, Hashable {
         if deny.contains(where: { $0.contains(address) }) { return false }
         return allow.isEmpty || allow.contains { $0.contains(address) }
     }
+
+    public func permits(_ address: ClientAddress) -> Bool {
+        for prefix in deny where prefix.contains(address) { return false }
+        if allow.isEmpty { return true }
+        for prefix in allow where prefix.contains(address) { return true }
+        return false
+    }
 }

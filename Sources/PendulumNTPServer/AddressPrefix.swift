@@ -4,6 +4,10 @@ public struct AddressPrefix: Sendable, Hashable, CustomStringConvertible {
     /// 4 or 16 bytes, host bits cleared.
     public let network: [UInt8]
     public let length: Int
+    /// The same network as words, for `contains(_: ClientAddress)` without allocation.
+    private let networkWords: ClientAddress
+    private let maskHigh: UInt64
+    private let maskLow: UInt64
 
     public enum ParseError: Error, Sendable, Hashable {
         case invalidAddress(String)
@@ -23,6 +27,24 @@ public struct AddressPrefix: Sendable, Hashable, CustomStringConvertible {
         }
         self.length = length
         network = Self.masked(bytes, length: length)
+        let isIPv4 = bytes.count == 4
+        // Word masks: IPv4 lives in the low 32 bits of `low`, IPv6 spans both words.
+        let bitsInHigh = isIPv4 ? 0 : min(64, length)
+        let bitsInLow = isIPv4 ? length : max(0, length - 64)
+        let lowWidth = isIPv4 ? 32 : 64
+        maskHigh = bitsInHigh == 0 ? 0 : ~UInt64(0) << UInt64(64 - bitsInHigh)
+        maskLow = bitsInLow == 0 ? 0 : (~UInt64(0) >> UInt64(64 - lowWidth)) & ~((UInt64(1) << UInt64(lowWidth - bitsInLow)) &- 1)
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (index, byte) in network.enumerated() {
+            if !isIPv4 && index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        networkWords = ClientAddress(high: high, low: low, isIPv4: isIPv4)
+    }
+
+    /// Whether `address` lies in this network (IPv4-mapped IPv6 already counts as IPv4 there).
+    public func contains(_ address: ClientAddress) -> Bool {
+        address.isIPv4 == networkWords.isIPv4 && address.high & maskHigh == networkWords.high && address.low & maskLow == networkWords.low
     }
 
     /// Whether `address` (4 or 16 bytes; IPv4-mapped IPv6 counts as IPv4) lies in this network.

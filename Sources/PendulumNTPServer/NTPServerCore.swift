@@ -18,23 +18,35 @@ public struct NTPServerCore: Sendable {
         public var maximumRequestBytes: Int
         /// Plain (non-NTS) requests get an RSTR kiss instead of time.
         public var requireNTS: Bool
+        /// Answer interleaved requests (RFC 9769) with the transmit time of the previous
+        /// response; entries kept, 0 for none (interleaved requests then get basic answers).
+        public var interleavedTableSize: Int
 
         public init(access: AccessPolicy = AccessPolicy(), rateLimit: RateLimiter.Configuration? = RateLimiter.Configuration(),
-                    maximumRequestBytes: Int = 2048, requireNTS: Bool = false) {
+                    maximumRequestBytes: Int = 2048, requireNTS: Bool = false, interleavedTableSize: Int = 1 << 14) {
             self.access = access
             self.rateLimit = rateLimit
             self.maximumRequestBytes = maximumRequestBytes
             self.requireNTS = requireNTS
+            self.interleavedTableSize = max(0, interleavedTableSize)
         }
     }
 
     public let configuration: Configuration
-    public private(set) var counters = ServerCounters()
-    private var rateLimiter: RateLimiter?
+    public internal(set) var counters = ServerCounters()
+    var rateLimiter: RateLimiter?
+    var interleaved: InterleavedTable?
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         rateLimiter = configuration.rateLimit.map { RateLimiter(configuration: $0) }
+        interleaved = configuration.interleavedTableSize > 0 ? InterleavedTable(capacity: configuration.interleavedTableSize) : nil
+    }
+
+    /// Tells the core when a response left (its kernel transmit timestamp), identified by the
+    /// receive timestamp it carried: what a later interleaved request will ask for.
+    public mutating func recordTransmit(ofResponseWithReceive receive: NTPTimestamp, at transmit: NTPTimestamp) {
+        interleaved?.record(receive: receive, transmit: transmit)
     }
 
     /// Decides and counts.
@@ -48,20 +60,42 @@ public struct NTPServerCore: Sendable {
         state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
         transmitTime: () -> NTPTimestamp
     ) -> ServerDecision {
-        let decision = evaluate(request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+        let decision: ServerDecision
+        if let address = ClientAddress(bytes: client) {
+            decision = evaluate(request: request, client: address, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
                                 state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
+        } else {
+            // Not an IPv4 or IPv6 address: nothing to check access or rates against.
+            decision = .drop(.denied)
+        }
         counters.record(decision.outcome)
         return decision
     }
 
-    private mutating func evaluate(
-        request: [UInt8], client: [UInt8], receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+    mutating func evaluate(
+        request: [UInt8], client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
         state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
         transmitTime: () -> NTPTimestamp
     ) -> ServerDecision {
         // Cheapest checks first, on the raw first byte: nothing but a client request is read further.
         guard request.count <= configuration.maximumRequestBytes else { return .drop(.oversized) }
         guard request.count >= NTPHeader.byteCount, let first = request.first else { return .drop(.malformed) }
+        if request.count == NTPHeader.byteCount {
+            // A bare header, the common case: one implementation, shared with the serving path.
+            var reply = [UInt8](repeating: 0, count: NTPHeader.byteCount)
+            let served = request.withUnsafeBytes { requestBytes in
+                reply.withUnsafeMutableBytes { replyBytes in
+                    decideHeaderOnly(request: requestBytes, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                     state: state, reply: replyBytes, transmitTime: transmitTime)
+                }
+            }
+            switch served.outcome {
+            case .responded: return .respond(reply)
+            case .kiss(let code): return .kissOfDeath(reply, code)
+            case .ntsNak: return .ntsNak(reply)
+            case .dropped(let reason): return .drop(reason)
+            }
+        }
         guard first & 0x7 == NTPMode.client.rawValue else { return .drop(.wrongMode) }
         let version = (first >> 3) & 0x7
         guard (1...4).contains(version) else { return .drop(.unsupportedVersion) }
@@ -70,7 +104,7 @@ public struct NTPServerCore: Sendable {
             guard configuration.access.refusal == .kiss else { return .drop(.denied) }
             // DENY kisses obey the client's rate too: spoofed denied sources must not turn the
             // server into a reflector.
-            if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds), !mayKiss {
+            if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds), !mayKiss {
                 return .drop(.denied)
             }
             return kiss(.deny, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
@@ -81,7 +115,7 @@ public struct NTPServerCore: Sendable {
         let isNTS = packet.extensionFields.contains { $0.type == ExtensionFieldType.ntsUniqueIdentifier }
 
         // Mutated in place through the optional: a copy would duplicate the whole table.
-        if case .limited(let mayKiss)? = rateLimiter?.check(client: AddressPrefix.unmapped(client), now: monotonicNanoseconds) {
+        if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds) {
             guard mayKiss, !isNTS else { return .drop(.rateLimited) }
             return kiss(.rate, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
         }
@@ -119,12 +153,26 @@ public struct NTPServerCore: Sendable {
     /// The answer's header: mode 4, version and poll copied, origin = the request's transmit
     /// time, T2 as receive; transmit is filled in last by the caller.
     static func responseHeader(to request: NTPHeader, state: ServerClockState, receiveTime: NTPTimestamp) -> NTPHeader {
+        responseHeader(version: request.version, poll: request.poll, origin: request.transmitTimestamp, state: state, receiveTime: receiveTime)
+    }
+
+    static func responseHeader(version: UInt8, poll: Int8, origin: NTPTimestamp, state: ServerClockState, receiveTime: NTPTimestamp) -> NTPHeader {
         NTPHeader(
-            leap: state.wireLeap, version: request.version, mode: .server, stratum: state.wireStratum,
-            poll: request.poll, precision: state.precision, rootDelay: state.rootDelay, rootDispersion: state.rootDispersion,
+            leap: state.wireLeap, version: version, mode: .server, stratum: state.wireStratum,
+            poll: poll, precision: state.precision, rootDelay: state.rootDelay, rootDispersion: state.rootDispersion,
             referenceID: state.isSynchronized ? state.referenceID : ReferenceID(rawValue: 0),
             referenceTimestamp: state.isSynchronized ? (state.referenceTimestamp == .zero ? receiveTime : state.referenceTimestamp) : .zero,
-            originTimestamp: request.transmitTimestamp, receiveTimestamp: receiveTime, transmitTimestamp: .zero
+            originTimestamp: origin, receiveTimestamp: receiveTime, transmitTimestamp: .zero
+        )
+    }
+
+    /// A kiss-o'-death header (RFC 5905 §7.4): LI 3, stratum 0, the code as reference id, the
+    /// request's transmit time as origin so the client can match it.
+    static func kissHeader(_ code: KissCode, version: UInt8, poll: Int8, origin: NTPTimestamp, receiveTime: NTPTimestamp, transmitTime: NTPTimestamp) -> NTPHeader {
+        NTPHeader(
+            leap: .unsynchronized, version: version, mode: .server, stratum: 0, poll: poll,
+            precision: 0, referenceID: code.referenceID, originTimestamp: origin,
+            receiveTimestamp: receiveTime, transmitTimestamp: transmitTime
         )
     }
 
@@ -135,11 +183,8 @@ public struct NTPServerCore: Sendable {
         let version = (request[0] >> 3) & 0x7
         var origin: UInt64 = 0
         for byte in request[40..<48] { origin = origin << 8 | UInt64(byte) }
-        let header = NTPHeader(
-            leap: .unsynchronized, version: version, mode: .server, stratum: 0, poll: Int8(bitPattern: request[2]),
-            precision: 0, referenceID: code.referenceID, originTimestamp: NTPTimestamp(rawValue: origin),
-            receiveTimestamp: receiveTime, transmitTimestamp: transmitTime()
-        )
+        let header = Self.kissHeader(code, version: version, poll: Int8(bitPattern: request[2]), origin: NTPTimestamp(rawValue: origin),
+                                     receiveTime: receiveTime, transmitTime: transmitTime())
         var reply: [UInt8] = []
         header.write(to: &reply)
         return .kissOfDeath(reply, code)

@@ -61,7 +61,19 @@ public struct RateLimiter: Sendable {
     public mutating func check(client: some Sequence<UInt8>, now: Int64) -> Verdict {
         var hasher = Hasher()
         for byte in client { hasher.combine(byte) }
-        let tag = hasher.finalize()
+        return check(tag: hasher.finalize(), now: now)
+    }
+
+    /// The same judgement for an address in words: what the serving path uses, no allocation.
+    public mutating func check(client: ClientAddress, now: Int64) -> Verdict {
+        var hasher = Hasher()
+        hasher.combine(client.high)
+        hasher.combine(client.low)
+        hasher.combine(client.isIPv4)
+        return check(tag: hasher.finalize(), now: now)
+    }
+
+    private mutating func check(tag: Int, now: Int64) -> Verdict {
         let index = tag & mask
         if !slots[index].occupied || slots[index].tag != tag {
             slots[index] = Slot(tag: tag, occupied: true, theoreticalArrival: now, lastKiss: .min)

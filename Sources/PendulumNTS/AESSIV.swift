@@ -1,3 +1,7 @@
+// Implementation-only, as swift-crypto does for BoringSSL: no C type appears in any declaration
+// or stored property layout clients see, and clients (fuzz targets built by hand among them)
+// then need not find the shim's module map.
+@_implementationOnly import CPendulumShim
 import Crypto
 import _CryptoExtras
 
@@ -17,36 +21,71 @@ import Foundation
 /// exactly the `Q + i mod 2^128` RFC 5297 §2.6 asks for, so no block-level code is needed here.
 public struct AESSIV: Sendable {
     public let algorithm: AEADAlgorithm
-    /// K1, the leftmost half of the key: S2V.
-    private let macKey: SymmetricKey
+    /// K1, the leftmost half of the key, already expanded into a CMAC: every S2V step starts
+    /// from a copy of it (copy-on-write duplicates the context, not the key schedule work).
+    /// nil when `hardware` does the work.
+    private let keyedMAC: AES.CMAC?
     /// K2, the rightmost half: CTR.
     private let ctrKey: SymmetricKey
+    /// Both halves expanded for the processor's AES instructions (AES-128 halves only): CMAC
+    /// and CTR without a key setup or an allocation per call.
+    private let hardware: HardwareAES128Keys?
+    /// S2V's first step, CMAC(K1, 0¹²⁸), depends on the key alone: computed once.
+    private let zeroBlockMAC: Block
+
+    /// Whether this process uses the processor's AES instructions for AES-SIV-CMAC-256.
+    public static let usesHardwareAES = pendulum_aes_hardware_available() != 0
 
     public static let tagByteCount = 16
     /// RFC 5297 §2.4: S2V takes at most 127 components, the plaintext being the last.
     public static let maximumAssociatedDataComponents = 126
 
     public init(algorithm: AEADAlgorithm, key: some Collection<UInt8>) throws(AEADError) {
+        try self.init(algorithm: algorithm, key: key, hardwareIfAvailable: true)
+    }
+
+    /// `hardwareIfAvailable: false` forces swift-crypto (tests compare the two).
+    init(algorithm: AEADAlgorithm, key: some Collection<UInt8>, hardwareIfAvailable: Bool) throws(AEADError) {
         guard key.count == algorithm.keyByteCount else {
             throw .invalidKeyLength(expected: algorithm.keyByteCount, actual: key.count)
         }
         let bytes = Array(key)
         let half = bytes.count / 2
         self.algorithm = algorithm
-        self.macKey = SymmetricKey(data: bytes[..<half])
-        self.ctrKey = SymmetricKey(data: bytes[half...])
+        ctrKey = SymmetricKey(data: bytes[half...])
+        if hardwareIfAvailable, half == 16, Self.usesHardwareAES {
+            let keys = HardwareAES128Keys(macKey: bytes[..<half], ctrKey: bytes[half...])
+            hardware = keys
+            keyedMAC = nil
+            zeroBlockMAC = Block.zero.withBytes { keys.cmac($0, xorEnd: nil) }
+            return
+        }
+        // The key length was checked above (16 or 32 bytes per half), so CMAC cannot refuse it.
+        guard let mac = try? AES.CMAC(key: SymmetricKey(data: bytes[..<half])) else {
+            throw .invalidKeyLength(expected: algorithm.keyByteCount, actual: key.count)
+        }
+        hardware = nil
+        keyedMAC = mac
+        zeroBlockMAC = Self.cmac(mac, Block.zero.bytes)
     }
 
     /// Seals with the RFC 5116 nonce-based interface NTS uses: S2V over (associated data, nonce,
     /// plaintext). Returns the synthetic IV followed by the ciphertext.
     public func seal(_ plaintext: some Collection<UInt8>, nonce: some Collection<UInt8>, associatedData: some Collection<UInt8>) -> [UInt8] {
-        // Two components are always within the RFC limit.
-        (try? seal(plaintext, associatedDataComponents: [Array(associatedData), Array(nonce)])) ?? []
+        let plaintext = Array(plaintext)
+        let syntheticIV = s2v(associatedData: Array(associatedData), nonce: Array(nonce), plaintext: plaintext)
+        return sealed(plaintext, syntheticIV: syntheticIV)
     }
 
     /// Opens what `seal(_:nonce:associatedData:)` produced.
     public func open(_ sealed: some Collection<UInt8>, nonce: some Collection<UInt8>, associatedData: some Collection<UInt8>) throws(AEADError) -> [UInt8] {
-        try open(sealed, associatedDataComponents: [Array(associatedData), Array(nonce)])
+        let sealed = Array(sealed)
+        guard sealed.count >= Self.tagByteCount else { throw .ciphertextTooShort(length: sealed.count) }
+        let syntheticIV = sealed.withUnsafeBytes { Block($0, at: 0) }
+        let plaintext = ctr(sealed[Self.tagByteCount...], syntheticIV: syntheticIV)
+        let expected = s2v(associatedData: Array(associatedData), nonce: Array(nonce), plaintext: plaintext)
+        guard expected.constantTimeEquals(syntheticIV) else { throw .authenticationFailed }
+        return plaintext
     }
 
     /// The general RFC 5297 form: any number of associated-data components (a nonce, when used,
@@ -56,11 +95,7 @@ public struct AESSIV: Sendable {
             throw .tooManyAssociatedDataComponents(associatedDataComponents.count)
         }
         let plaintext = Array(plaintext)
-        let syntheticIV = s2v(associatedDataComponents, plaintext)
-        var output = syntheticIV
-        output.reserveCapacity(Self.tagByteCount + plaintext.count)
-        output.append(contentsOf: ctr(plaintext, syntheticIV: syntheticIV))
-        return output
+        return sealed(plaintext, syntheticIV: s2v(associatedDataComponents, plaintext))
     }
 
     public func open(_ sealed: some Collection<UInt8>, associatedDataComponents: [[UInt8]]) throws(AEADError) -> [UInt8] {
@@ -69,71 +104,221 @@ public struct AESSIV: Sendable {
         }
         let sealed = Array(sealed)
         guard sealed.count >= Self.tagByteCount else { throw .ciphertextTooShort(length: sealed.count) }
-        let syntheticIV = Array(sealed[..<Self.tagByteCount])
-        let plaintext = ctr(Array(sealed[Self.tagByteCount...]), syntheticIV: syntheticIV)
+        let syntheticIV = sealed.withUnsafeBytes { Block($0, at: 0) }
+        let plaintext = ctr(sealed[Self.tagByteCount...], syntheticIV: syntheticIV)
         let expected = s2v(associatedDataComponents, plaintext)
-        guard constantTimeEqual(expected, syntheticIV) else { throw .authenticationFailed }
+        guard expected.constantTimeEquals(syntheticIV) else { throw .authenticationFailed }
         return plaintext
+    }
+
+    private func sealed(_ plaintext: [UInt8], syntheticIV: Block) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(Self.tagByteCount + plaintext.count)
+        syntheticIV.append(to: &output)
+        output.append(contentsOf: ctr(plaintext[...], syntheticIV: syntheticIV))
+        return output
     }
 
     // MARK: - RFC 5297 building blocks
 
-    private func cmac(_ message: [UInt8]) -> [UInt8] {
-        // The key length was checked at init (16 or 32 bytes), so CMAC cannot refuse it.
-        guard var mac = try? AES.CMAC(key: macKey) else { return [] }
-        mac.update(data: message)
-        return mac.finalize().withUnsafeBytes { Array($0) }
+    private static func cmac(_ keyed: AES.CMAC, _ message: UnsafeRawBufferPointer) -> Block {
+        var mac = keyed
+        mac.update(bufferPointer: message)
+        return mac.finalize().withUnsafeBytes { Block($0, at: 0) }
+    }
+
+    private static func cmac(_ keyed: AES.CMAC, _ message: [UInt8]) -> Block {
+        message.withUnsafeBytes { cmac(keyed, $0) }
+    }
+
+    /// CMAC with K1, by whichever implementation this instance has.
+    private func mac(_ message: [UInt8]) -> Block {
+        message.withUnsafeBytes { mac($0) }
+    }
+
+    private func mac(_ message: UnsafeRawBufferPointer) -> Block {
+        if let hardware { return hardware.cmac(message, xorEnd: nil) }
+        guard let keyedMAC else { return .zero }
+        return Self.cmac(keyedMAC, message)
+    }
+
+    /// S2V for NTS's two components (associated data, nonce) without building a list of them.
+    private func s2v(associatedData: [UInt8], nonce: [UInt8], plaintext: [UInt8]) -> Block {
+        var d = zeroBlockMAC.doubled ^ mac(associatedData)
+        d = d.doubled ^ mac(nonce)
+        return finalS2VStep(d, plaintext)
     }
 
     /// S2V (RFC 5297 §2.4), with the plaintext as the final component.
-    private func s2v(_ associatedData: [[UInt8]], _ plaintext: [UInt8]) -> [UInt8] {
-        var d = cmac([UInt8](repeating: 0, count: 16))
+    private func s2v(_ associatedData: [[UInt8]], _ plaintext: [UInt8]) -> Block {
+        var d = zeroBlockMAC
         for component in associatedData {
-            d = xor(doubled(d), cmac(component))
+            d = d.doubled ^ mac(component)
         }
-        if plaintext.count >= 16 {
-            // xorend: D is folded into the last 16 bytes of the plaintext.
-            var t = plaintext
-            let start = t.count - 16
-            for index in 0..<16 { t[start + index] ^= d[index] }
-            return cmac(t)
-        }
-        var padded = plaintext
-        padded.append(0x80)
-        padded.append(contentsOf: repeatElement(0, count: 16 - padded.count))
-        return cmac(xor(doubled(d), padded))
+        return finalS2VStep(d, plaintext)
     }
 
-    /// CTR with the synthetic IV as the initial counter, bits 31 and 63 cleared (§2.6) so
+    private func finalS2VStep(_ d: Block, _ plaintext: [UInt8]) -> Block {
+        if plaintext.count >= 16 {
+            // xorend: D folded into the last 16 bytes, fed to CMAC in two parts (no copy).
+            if let hardware {
+                return plaintext.withUnsafeBytes { raw in hardware.cmac(raw, xorEnd: d) }
+            }
+            guard let keyedMAC else { return .zero }
+            return plaintext.withUnsafeBytes { raw in
+                let split = raw.count - 16
+                var mac = keyedMAC
+                mac.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[..<split]))
+                let last = Block(raw, at: split) ^ d
+                last.withBytes { mac.update(bufferPointer: $0) }
+                return mac.finalize().withUnsafeBytes { Block($0, at: 0) }
+            }
+        }
+        var padded = Block.zero.bytes
+        for index in plaintext.indices { padded[index] = plaintext[index] }
+        padded[plaintext.count] = 0x80
+        return (d.doubled ^ Block(padded)).withBytes { mac($0) }
+    }
+
+    /// CTR with the synthetic IV as the initial counter, bits 31 and 63 of its second half cleared (§2.6) so
     /// implementations with 32- or 64-bit counters agree.
-    private func ctr(_ input: [UInt8], syntheticIV: [UInt8]) -> [UInt8] {
+    private func ctr(_ input: ArraySlice<UInt8>, syntheticIV: Block) -> [UInt8] {
         guard !input.isEmpty else { return [] }
-        var counter = syntheticIV
-        counter[8] &= 0x7F
-        counter[12] &= 0x7F
-        guard let nonce = try? AES._CTR.Nonce(nonceBytes: counter),
+        // Bytes 8 and 12 lose their top bit: bits 63 and 31 of the low word.
+        let counter = Block(high: syntheticIV.high, low: syntheticIV.low & ~(UInt64(1) << 63 | UInt64(1) << 31))
+        if let hardware { return hardware.ctr(input, counter: counter) }
+        guard let nonce = try? AES._CTR.Nonce(nonceBytes: counter.bytes),
               let output = try? AES._CTR.encrypt(input, using: ctrKey, nonce: nonce)
         else { return [] }
         return Array(output)
     }
+}
 
-    /// Multiplication by x in GF(2^128) with the RFC 5297 polynomial (the CMAC subkey "dbl").
-    private func doubled(_ block: [UInt8]) -> [UInt8] {
-        var result = [UInt8](repeating: 0, count: 16)
-        var carry: UInt8 = 0
-        for index in stride(from: 15, through: 0, by: -1) {
-            result[index] = (block[index] << 1) | carry
-            carry = block[index] >> 7
+/// AES-SIV's two AES-128 keys expanded for the processor's AES instructions, with CMAC's
+/// subkeys. Immutable after creation; shared read-only between threads.
+final class HardwareAES128Keys: Sendable {
+    private let macSchedule: [UInt8]
+    private let ctrSchedule: [UInt8]
+    private let k1: [UInt8]
+    private let k2: [UInt8]
+
+    init(macKey: ArraySlice<UInt8>, ctrKey: ArraySlice<UInt8>) {
+        var macSchedule = [UInt8](repeating: 0, count: Int(PENDULUM_AES128_SCHEDULE_BYTES))
+        var ctrSchedule = macSchedule
+        var k1 = [UInt8](repeating: 0, count: 16)
+        var k2 = k1
+        Array(macKey).withUnsafeBufferPointer { key in
+            macSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
         }
-        // Branch-free reduction: 0x87 when the top bit was set.
-        result[15] ^= 0x87 & (0 &- carry)
+        Array(ctrKey).withUnsafeBufferPointer { key in
+            ctrSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
+        }
+        macSchedule.withUnsafeBufferPointer { schedule in
+            k1.withUnsafeMutableBufferPointer { one in
+                k2.withUnsafeMutableBufferPointer { two in pendulum_aes128_cmac_subkeys(schedule.baseAddress, one.baseAddress, two.baseAddress) }
+            }
+        }
+        self.macSchedule = macSchedule
+        self.ctrSchedule = ctrSchedule
+        self.k1 = k1
+        self.k2 = k2
+    }
+
+    func cmac(_ message: UnsafeRawBufferPointer, xorEnd: Block?) -> Block {
+        var output = (UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &output) { out in
+            let mac = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let bytes = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            macSchedule.withUnsafeBufferPointer { schedule in
+                k1.withUnsafeBufferPointer { one in
+                    k2.withUnsafeBufferPointer { two in
+                        if let xorEnd {
+                            xorEnd.withBytes { end in
+                                pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count,
+                                                     end.baseAddress?.assumingMemoryBound(to: UInt8.self), mac)
+                            }
+                        } else {
+                            pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count, nil, mac)
+                        }
+                    }
+                }
+            }
+        }
+        return withUnsafeBytes(of: &output) { Block($0, at: 0) }
+    }
+
+    func ctr(_ input: ArraySlice<UInt8>, counter: Block) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                counter.withBytes { start in
+                    ctrSchedule.withUnsafeBufferPointer { schedule in
+                        pendulum_aes128_ctr(schedule.baseAddress, start.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                            source.baseAddress, destination.baseAddress, source.count)
+                    }
+                }
+            }
+        }
+        return output
+    }
+}
+
+/// One 128-bit block as two big-endian words: S2V's doubling and xor without byte arrays.
+struct Block: Sendable, Hashable {
+    var high: UInt64
+    var low: UInt64
+
+    static let zero = Block(high: 0, low: 0)
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The 16 bytes at `offset` (the caller checked they exist).
+    init(_ raw: UnsafeRawBufferPointer, at offset: Int) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<8 { high = high << 8 | UInt64(raw[offset + index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(raw[offset + index]) }
+        self.init(high: high, low: low)
+    }
+
+    init(_ bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { Block($0, at: 0) }
+    }
+
+    var bytes: [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(16)
+        append(to: &result)
         return result
     }
 
-    private func xor(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
-        var result = a
-        for index in result.indices { result[index] ^= b[index] }
-        return result
+    func append(to buffer: inout [UInt8]) {
+        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+    }
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        var words = (high.bigEndian, low.bigEndian)
+        return withUnsafeBytes(of: &words) { body($0) }
+    }
+
+    /// Multiplication by x in GF(2^128) with the RFC 5297 polynomial (the CMAC subkey "dbl"),
+    /// branch-free: 0x87 folded in when the top bit was set.
+    var doubled: Block {
+        let carry = high >> 63
+        return Block(high: high << 1 | low >> 63, low: (low << 1) ^ (0x87 & (0 &- carry)))
+    }
+
+    static func ^ (a: Block, b: Block) -> Block {
+        Block(high: a.high ^ b.high, low: a.low ^ b.low)
+    }
+
+    /// Time independent of where the blocks differ.
+    func constantTimeEquals(_ other: Block) -> Bool {
+        (high ^ other.high) | (low ^ other.low) == 0
     }
 }
 

@@ -37,7 +37,7 @@ public enum Cookie {
         plaintext += keys.c2s
         plaintext += keys.s2c
         // The master key's length is fixed by construction and checked on load.
-        guard let siv = try? AESSIV(algorithm: MasterKey.algorithm, key: masterKey.material) else { return [] }
+        guard let siv = masterKey.cipher else { return [] }
         return keyID + nonce + siv.seal(plaintext, nonce: nonce, associatedData: keyID)
     }
 
@@ -51,7 +51,7 @@ public enum Cookie {
         guard cookie.count >= minimumByteCount else { throw .tooShort(length: cookie.count) }
         let id = cookie.networkOrderUInt32(at: 0)
         guard let masterKey = lookup(id) else { throw .unknownKey(id: id) }
-        guard let siv = try? AESSIV(algorithm: MasterKey.algorithm, key: masterKey.material) else { throw .authenticationFailed }
+        guard let siv = masterKey.cipher else { throw .authenticationFailed }
         let keyID = Array(cookie[..<keyIDByteCount])
         let nonce = Array(cookie[keyIDByteCount..<keyIDByteCount + nonceByteCount])
         let plaintext: [UInt8]

@@ -4,9 +4,12 @@ public struct MasterKey: Sendable, Hashable {
     /// Written at the front of every cookie so the server knows which key opens it.
     public var id: UInt32
     /// AES-SIV-CMAC-256 key (32 bytes).
-    public var material: [UInt8]
+    public let material: [UInt8]
     /// Unix seconds when this key became current; rotation is measured from it.
     public var createdAt: Int64
+    /// The material's cipher, keyed once: every cookie minted or opened uses it, and serving
+    /// threads share it read-only. nil when the material has the wrong length.
+    let cipher: AESSIV?
 
     public static let algorithm = AEADAlgorithm.aesSIVCMAC256
 
@@ -14,6 +17,17 @@ public struct MasterKey: Sendable, Hashable {
         self.id = id
         self.material = material
         self.createdAt = createdAt
+        cipher = try? AESSIV(algorithm: Self.algorithm, key: material)
+    }
+
+    public static func == (lhs: MasterKey, rhs: MasterKey) -> Bool {
+        lhs.id == rhs.id && lhs.material == rhs.material && lhs.createdAt == rhs.createdAt
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(material)
+        hasher.combine(createdAt)
     }
 }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where NTS gets its random bytes (nonces, unique identifiers, master keys). Injected so the
 /// protocol code stays deterministic under test; production uses `SystemRandomSource`.
 public protocol NTSRandomSource {
@@ -18,5 +22,62 @@ public struct SystemRandomSource: NTSRandomSource, Sendable {
             for shift in stride(from: 0, to: 64, by: 8) { output.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
         return Array(output.prefix(count))
+    }
+}
+
+/// The operating system's CSPRNG read a few kilobytes at a time: a serving thread needs two
+/// 16-byte nonces per NTS answer, and a getrandom(2) call for each would cost more than the
+/// encryption. The bytes are the kernel's, handed out once each and never reused. One per
+/// thread (it is a value; copies would hand out the same bytes, so do not copy a filled one).
+public struct BufferedSystemRandomSource: NTSRandomSource {
+    private var buffer: [UInt8]
+    private var position: Int
+
+    public init(bufferBytes: Int = 4096) {
+        buffer = [UInt8](repeating: 0, count: max(64, bufferBytes))
+        position = buffer.count
+    }
+
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        guard count <= buffer.count else {
+            var direct = SystemRandomSource()
+            return direct.bytes(count)
+        }
+        if buffer.count - position < count { refill() }
+        let start = position
+        position += count
+        let output = Array(buffer[start..<position])
+        // Handed out: forget them here so they cannot leak through a later copy of this value.
+        for index in start..<position { buffer[index] = 0 }
+        return output
+    }
+
+    private mutating func refill() {
+        buffer.withUnsafeMutableBytes { raw in
+            var offset = 0
+            #if canImport(Glibc)
+            // The kernel's CSPRNG in one read for the whole buffer (Glibc's module does not
+            // export getrandom(2); /dev/urandom is the same generator).
+            let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 {
+                while offset < raw.count, let base = raw.baseAddress {
+                    let got = read(descriptor, base + offset, raw.count - offset)
+                    if got <= 0 { break }
+                    offset += got
+                }
+                close(descriptor)
+            }
+            #endif
+            // Where that failed, word by word from the standard library.
+            var generator = SystemRandomNumberGenerator()
+            while offset < raw.count {
+                let word = generator.next() as UInt64
+                for shift in stride(from: 0, to: 64, by: 8) where offset < raw.count {
+                    raw[offset] = UInt8(truncatingIfNeeded: word >> UInt64(shift))
+                    offset += 1
+                }
+            }
+        }
+        position = 0
     }
 }

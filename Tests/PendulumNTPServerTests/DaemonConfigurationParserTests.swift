@@ -33,11 +33,14 @@ import PendulumDaemonConfig
             deny = ["10.0.0.0/8"]
             deny-action = "drop"
             rate-limit-interval-ms = 0
+            workers = 3
             [synchronization]
             local-stratum = 3
             """
         let configuration = try DaemonConfigurationParser.parse(text, file: "b.toml")
         let server = try #require(configuration.servers.first)
+        #expect(server.workers == 3)
+        #expect(try DaemonConfigurationParser.parse("[[server]]\nlisten = \"127.0.0.1:1\"\n", file: "c.toml").servers.first?.workers == nil)
         #expect(server.listen.description == "[::1]:123")
         #expect(server.allow.count == 2)
         #expect(server.denyAction == .drop)
@@ -65,6 +68,7 @@ import PendulumDaemonConfig
         #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:70000\"\n")).key == "server[0].listen")
         #expect(try #require(failure("[[server]]\n")).key == "server[0].listen")
         #expect(try #require(failure("[synchronization]\nlocal-stratum = 16\n")).key == "synchronization.local-stratum")
+        #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\nworkers = 0\n")).key == "server[0].workers")
         #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\ndeny = [\"10/8\"]\n")).key == "server[0].deny")
         let noKeyset = try #require(failure("[[nts-ke-server]]\nlisten = \"127.0.0.1:1\"\ncertificate-chain-path = \"c\"\nprivate-key-path = \"k\"\n"))
         #expect(noKeyset.key == "keyset")

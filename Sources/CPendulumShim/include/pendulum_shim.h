@@ -9,6 +9,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+// Batched serving I/O lives in its own header; included here so module caches built before it
+// existed are invalidated (an umbrella directory does not notice a new header).
+#include "pendulum_serve.h"
+#include "pendulum_aes.h"
+
 /// Where a packet timestamp came from.
 enum pendulum_timestamp_kind {
     PENDULUM_TS_NONE = 0,

@@ -21,11 +21,13 @@ final class ChronyClient: @unchecked Sendable {
     }
 
     /// `ntsKEPort` nil: plain NTP. The poll is fixed at 2^-2 s so a test sees many exchanges.
-    init(serverPort: UInt16, ntsKEPort: UInt16? = nil, trustedCertificate: String? = nil) throws {
+    /// `xleave`: ask for interleaved mode (RFC 9769).
+    init(serverPort: UInt16, ntsKEPort: UInt16? = nil, trustedCertificate: String? = nil, xleave: Bool = false) throws {
         let chronyd = try TestPaths.requireProgram("chronyd", package: "chrony")
         directory = try TestPaths.temporaryDirectory("chrony-client")
         var server = "server 127.0.0.1 port \(serverPort) iburst minpoll -2 maxpoll -2"
         if let ntsKEPort { server += " nts ntsport \(ntsKEPort)" }
+        if xleave { server += " xleave" }
         var config = [
             server,
             "bindcmdaddress \(directory.appendingPathComponent("chronyd.sock").path)",
@@ -55,6 +57,12 @@ final class ChronyClient: @unchecked Sendable {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard fields.count >= 10, let reach = Int(fields[5], radix: 8), let offset = Double(fields[8]) else { return nil }
         return Source(state: fields[1], reach: reach, offsetSeconds: offset)
+    }
+
+    /// `chronyc -n ntpdata`: the last exchange with each source, as text ("Interleaved : Yes").
+    func ntpData() throws -> String {
+        let chronyc = try TestPaths.requireProgram("chronyc", package: "chrony")
+        return try ChildProcess.run(chronyc, ["-h", socketPath, "-n", "ntpdata"], timeout: 5).stdout
     }
 
     /// The first source's NTS state, from `chronyc -c authdata`.

@@ -16,15 +16,20 @@ final class NTPDaemonProcess: @unchecked Sendable {
     var observationPath: String { directory.appendingPathComponent("observe").path }
     private(set) var child: ChildProcess?
 
-    /// `extraLines` go at the end of the file; without a `[clock]` among them the daemon runs
-    /// on an overlay clock (a test never gives it the system clock, even as root).
-    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [], extraLines: [String] = []) throws {
+    /// - Parameters:
+    ///   - serverLines: added to the first `[[server]]` (e.g. "workers = 2").
+    ///   - extraListen: more `[[server]]` sections, one per address ("127.0.0.123:123").
+    ///   - extraLines: go at the end of the file; without a `[clock]` among them the daemon runs
+    ///     on an overlay clock (a test never gives it the system clock, even as root).
+    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
+         serverLines: [String] = [], extraListen: [String] = [], extraLines: [String] = []) throws {
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
         certificate = nts ? try TestCertificate() : nil
         ntsKEPort = nts ? freeTCPPort() : nil
-        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""]
+        var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""] + serverLines
         if alsoIPv6 { lines += ["[[server]]", "listen = \"[::1]:\(ntpPort)\""] }
+        for address in extraListen { lines += ["[[server]]", "listen = \"\(address)\""] }
         if let certificate, let ntsKEPort {
             lines += [
                 "[[nts-ke-server]]", "listen = \"127.0.0.1:\(ntsKEPort)\"",

@@ -1,0 +1,129 @@
+import PendulumNTP
+import PendulumNTS
+import PendulumTime
+
+/// What `NTPServerCore.decide(request:truncated:client:…reply:…)` did: the class the request
+/// was counted in, and how many bytes of reply it wrote (0: send nothing).
+public struct ServedRequest: Sendable, Hashable {
+    public var outcome: ServerOutcome
+    public var replyLength: Int
+    /// The reply may be followed by an interleaved request: capture its kernel transmit
+    /// timestamp and report it with `recordTransmit(ofResponseWithReceive:at:)`.
+    public var wantsTransmitTimestamp: Bool
+    /// The reply is in interleaved mode (RFC 9769).
+    public var isInterleaved: Bool
+
+    public init(outcome: ServerOutcome, replyLength: Int, wantsTransmitTimestamp: Bool = false, isInterleaved: Bool = false) {
+        self.outcome = outcome
+        self.replyLength = replyLength
+        self.wantsTransmitTimestamp = wantsTransmitTimestamp
+        self.isInterleaved = isInterleaved
+    }
+
+    static func dropped(_ reason: ServerDropReason) -> ServedRequest { ServedRequest(outcome: .dropped(reason), replyLength: 0) }
+}
+
+extension NTPServerCore {
+    /// The serving path's form of `decide`: the request read from, and the reply written to,
+    /// buffers the caller owns. A bare 48-byte request (the plain NTP case) is decided and
+    /// answered without touching the allocator; longer ones (NTS, extension fields) go through
+    /// the general path and have their reply copied in.
+    /// - Parameters:
+    ///   - truncated: the datagram was longer than the buffer it was received into.
+    ///   - reply: room for the reply; a reply that does not fit is not sent (counted as dropped).
+    public mutating func decide(
+        request: UnsafeRawBufferPointer, truncated: Bool, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
+        reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
+    ) -> ServedRequest {
+        let served: ServedRequest
+        if truncated || request.count > configuration.maximumRequestBytes {
+            served = .dropped(.oversized)
+        } else if request.count == NTPHeader.byteCount {
+            served = decideHeaderOnly(request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                      state: state, reply: reply, transmitTime: transmitTime)
+        } else {
+            let decision = evaluate(request: Array(request), client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
+                                    state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
+            if let bytes = decision.reply {
+                if bytes.count <= reply.count {
+                    reply.copyBytes(from: bytes)
+                    served = ServedRequest(outcome: decision.outcome, replyLength: bytes.count)
+                } else {
+                    served = .dropped(decision.outcome == .responded && !bytes.isEmpty ? .ntsInvalid : .malformed)
+                }
+            } else {
+                served = ServedRequest(outcome: decision.outcome, replyLength: 0)
+            }
+        }
+        counters.record(served.outcome)
+        return served
+    }
+
+    /// A request that is exactly a header: the same rules, in the same order, as the general
+    /// path (mode, version, access, rate, require-NTS), on the raw bytes. Counts only
+    /// interleaved answers; the caller counts the outcome.
+    mutating func decideHeaderOnly(
+        request: UnsafeRawBufferPointer, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
+    ) -> ServedRequest {
+        guard request.count == NTPHeader.byteCount, reply.count >= NTPHeader.byteCount else { return .dropped(.malformed) }
+        let first = request[0]
+        guard first & 0x7 == NTPMode.client.rawValue else { return .dropped(.wrongMode) }
+        let version = (first >> 3) & 0x7
+        guard (1...4).contains(version) else { return .dropped(.unsupportedVersion) }
+        let poll = Int8(bitPattern: request[2])
+        // The request's transmit timestamp: the origin of a basic answer.
+        let origin = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 40))
+
+        func kiss(_ code: KissCode) -> ServedRequest {
+            Self.kissHeader(code, version: version, poll: poll, origin: origin, receiveTime: receiveTime, transmitTime: transmitTime())
+                .write(into: reply)
+            return ServedRequest(outcome: .kiss(code), replyLength: NTPHeader.byteCount)
+        }
+
+        guard configuration.access.permits(client) else {
+            guard configuration.access.refusal == .kiss else { return .dropped(.denied) }
+            if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds), !mayKiss {
+                return .dropped(.denied)
+            }
+            return kiss(.deny)
+        }
+        if case .limited(let mayKiss)? = rateLimiter?.check(client: client, now: monotonicNanoseconds) {
+            guard mayKiss else { return .dropped(.rateLimited) }
+            return kiss(.rate)
+        }
+        if configuration.requireNTS { return kiss(.restrict) }
+        var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
+        // RFC 9769: a client that may be interleaved sends a non-zero origin different from its
+        // transmit timestamp. If that origin is the receive timestamp of a response whose
+        // transmit time is known, answer interleaved: origin = the request's receive field,
+        // transmit = when that earlier response really left.
+        let requestOrigin = request.bigEndianUInt64(at: 24)
+        let mayBeInterleaved = interleaved != nil && requestOrigin != 0 && requestOrigin != origin.rawValue
+        var isInterleaved = false
+        if mayBeInterleaved, let previousTransmit = interleaved?.transmit(forReceive: NTPTimestamp(rawValue: requestOrigin)) {
+            header.originTimestamp = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 32))
+            header.transmitTimestamp = previousTransmit
+            isInterleaved = true
+            counters.respondedInterleaved &+= 1
+        } else {
+            header.transmitTimestamp = transmitTime()
+        }
+        header.write(into: reply)
+        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount, wantsTransmitTimestamp: mayBeInterleaved, isInterleaved: isInterleaved)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func bigEndianUInt64(at offset: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in offset..<offset + 8 { value = value << 8 | UInt64(self[index]) }
+        return value
+    }
+}
+
+extension NTPServerCore {
+    /// Slots in this core's rate-limit table (0 without rate limiting): fixed at creation.
+    public var rateLimitSlotCount: Int { rateLimiter?.slotCount ?? 0 }
+}

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Side-by-side serving benchmark on loopback: pendulum-ntpd (one worker) and chronyd -x, plain
+# NTP then NTS, with `pendulum bench serve` as the load generator.
+#
+# Usage: benchmarks/serve-side-by-side.sh [BIN_DIR] [RATES] [STEP_SECONDS]
+#   BIN_DIR defaults to .build/release (build with `swift build -c release`).
+# The machine's cores are shared: both servers are pinned to CPU 0 and the generator to CPU 1
+# (set SERVER_CPU / GENERATOR_CPU to change), so each server gets one core of its own and the
+# generator never competes with it. chronyd runs with -x (never touches the clock). chronyd is
+# the first target, so the ratios printed are pendulum-ntpd's rate over chronyd's.
+set -eu
+BIN=${1:-.build/release}
+RATES=${2:-25000,50000,100000,150000,200000,250000,300000,400000}
+STEP=${3:-2}
+SERVER_CPU=${SERVER_CPU:-0}
+GENERATOR_CPU=${GENERATOR_CPU:-1}
+WORKDIR=$(mktemp -d /tmp/pendulum-bench-serve.XXXXXX)
+NTP_PORT_OURS=${NTP_PORT_OURS:-21123}
+KE_PORT_OURS=${KE_PORT_OURS:-24460}
+NTP_PORT_CHRONY=${NTP_PORT_CHRONY:-22123}
+KE_PORT_CHRONY=${KE_PORT_CHRONY:-24461}
+OURS_PID=""
+CHRONY_PID=""
+cleanup() {
+    [ -n "$OURS_PID" ] && kill "$OURS_PID" 2>/dev/null && wait "$OURS_PID" 2>/dev/null
+    [ -n "$CHRONY_PID" ] && kill "$CHRONY_PID" 2>/dev/null && wait "$CHRONY_PID" 2>/dev/null
+    [ -n "${KEEP_WORKDIR:-}" ] || rm -rf "$WORKDIR"
+}
+trap cleanup EXIT INT TERM
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" \
+    -keyout "$WORKDIR/key.pem" -out "$WORKDIR/cert.pem" 2>/dev/null
+
+cat > "$WORKDIR/pendulum-ntpd.toml" <<CONF
+[[server]]
+listen = "127.0.0.1:$NTP_PORT_OURS"
+workers = 1
+rate-limit-interval-ms = 0
+
+[[nts-ke-server]]
+listen = "127.0.0.1:$KE_PORT_OURS"
+certificate-chain-path = "cert.pem"
+private-key-path = "key.pem"
+ntp-port = $NTP_PORT_OURS
+
+[keyset]
+key-storage-path = "keys.bin"
+
+[synchronization]
+local-stratum = 2
+
+# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
+[clock]
+kind = "overlay"
+CONF
+
+cat > "$WORKDIR/chrony.conf" <<CONF
+port $NTP_PORT_CHRONY
+bindaddress 127.0.0.1
+allow all
+local stratum 2
+cmdport 0
+pidfile $WORKDIR/chronyd.pid
+driftfile $WORKDIR/drift
+ntsport $KE_PORT_CHRONY
+ntsserverkey $WORKDIR/key.pem
+ntsservercert $WORKDIR/cert.pem
+ntsdumpdir $WORKDIR
+ntsprocesses 0
+CONF
+
+taskset -c "$SERVER_CPU" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/pendulum-ntpd.log" &
+OURS_PID=$!
+taskset -c "$SERVER_CPU" chronyd -x -u root -d -f "$WORKDIR/chrony.conf" > "$WORKDIR/chronyd.log" 2>&1 &
+CHRONY_PID=$!
+sleep 2
+
+echo "== plain NTP =="
+taskset -c "$GENERATOR_CPU" "$BIN/pendulum" bench serve --rates "$RATES" --step-seconds "$STEP" \
+    --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY" --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS"
+echo
+echo "== NTS =="
+taskset -c "$GENERATOR_CPU" "$BIN/pendulum" bench serve --nts --ca-file "$WORKDIR/cert.pem" --rates "$RATES" --step-seconds "$STEP" \
+    --target "chronyd=127.0.0.1:$NTP_PORT_CHRONY@$KE_PORT_CHRONY" --target "pendulum-ntpd=127.0.0.1:$NTP_PORT_OURS@$KE_PORT_OURS"
+echo
+echo "pendulum-ntpd peak RSS: $(grep VmHWM /proc/$OURS_PID/status | tr -s ' ')"
