@@ -199,7 +199,7 @@ private final class DemoProcess {
 
     init(_ executable: String, config: String, log: String) throws {
         logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--config", config]
         process.standardError = FileHandle(forWritingAtPath: log)

@@ -1,7 +1,6 @@
-// Implementation-only, as swift-crypto does for BoringSSL: no C type appears in any declaration
-// or stored property layout clients see, and clients (fuzz targets built by hand among them)
-// then need not find the shim's module map.
-@_implementationOnly import CPendulumShim
+// An internal import: no C type appears in any declaration clients see, so clients (fuzz
+// targets built by hand among them) need not find the shim's module map.
+internal import CPendulumShim
 import Crypto
 import _CryptoExtras
 
