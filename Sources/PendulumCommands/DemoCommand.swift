@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
     var hold: Int = 30
 
     func run() throws {
-        let daemonPath = try Self.locateDaemon()
+        let daemonCommand = try Self.locateDaemon()
         let directory = try Self.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let certificate = try DemoCertificate()
@@ -80,12 +80,12 @@ struct DemoCommand: ParsableCommand {
         print("pendulum demo: an NTS server on 127.0.0.1 (NTS-KE port \(kePort), NTP port \(ntpPort)) and a client whose clock")
         print("starts \(Self.signed(initialOffset)) s off and runs \(Self.signed(initialFrequencyPPM)) ppm fast. The system clock is the truth and is not touched.")
         print("")
-        let server = try DemoProcess(daemonPath, config: "\(directory)/server.toml", log: "\(directory)/server.log")
+        let server = try DemoProcess(daemonCommand, config: "\(directory)/server.toml", log: "\(directory)/server.log")
         defer { server.stop() }
         guard server.waitUntilReady(timeout: 15) else {
             throw ValidationError("the demo NTS server did not start:\n\(server.log)")
         }
-        let client = try DemoProcess(daemonPath, config: "\(directory)/client.toml", log: "\(directory)/client.log")
+        let client = try DemoProcess(daemonCommand, config: "\(directory)/client.toml", log: "\(directory)/client.log")
         defer { client.stop() }
         guard client.waitUntilReady(timeout: 15) else {
             throw ValidationError("the demo client did not start:\n\(client.log)")
@@ -154,17 +154,13 @@ struct DemoCommand: ParsableCommand {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 
-    /// pendulum-ntpd beside this binary (as built or installed), else on PATH.
-    static func locateDaemon() throws -> String {
+    /// This very binary: its hidden `ntpd` subcommand is pendulum-ntpd.
+    static func locateDaemon() throws -> [String] {
         let myself = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var candidates = [URL(fileURLWithPath: myself).deletingLastPathComponent().appendingPathComponent("pendulum-ntpd").path]
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            candidates.append("\(directory)/pendulum-ntpd")
+        guard FileManager.default.isExecutableFile(atPath: myself) else {
+            throw ValidationError("cannot find this program's own executable to run the daemons")
         }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ValidationError("pendulum-ntpd not found next to pendulum or on PATH: build it with `swift build` first")
-        }
-        return found
+        return [myself, "ntpd"]
     }
 
     static func makeDirectory() throws -> String {
@@ -197,11 +193,12 @@ private final class DemoProcess {
     private let process = Process()
     private let logPath: String
 
-    init(_ executable: String, config: String, log: String) throws {
+    /// `command`: the executable and the arguments before `--config`.
+    init(_ command: [String], config: String, log: String) throws {
         logPath = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--config", config]
+        process.executableURL = URL(fileURLWithPath: command.first ?? "")
+        process.arguments = Array(command.dropFirst()) + ["--config", config]
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -10,5 +10,6 @@ extension PendulumCommand {
         BenchCommand.self,
         ValidateCommand.self,
         DemoCommand.self,
+        NTPDaemonCommand.self,
     ]
 }

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PendulumDaemonConfig
+
+/// `pendulum-ntpd [--config FILE]` as a function, so `pendulum demo` can run the very same
+/// daemon from its own binary (`swift run pendulum demo` builds only `pendulum`). Returns the
+/// exit status: 0 after a clean stop, 2 for a bad command line or configuration, 1 when the
+/// daemon cannot start (busy port, unreadable certificate, corrupt key file, no permission to
+/// steer the system clock).
+public enum DaemonCommandLine {
+    public static let usage = """
+        usage: pendulum-ntpd [--config FILE.toml]
+        Without --config: a client of public NTS servers, steering the system clock when it has
+        CAP_SYS_TIME and an overlay clock otherwise. See pendulum-ntpd(8) and pendulum-ntpd.toml(5).
+        """
+
+    public static func run(arguments: [String]) async -> Int32 {
+        let stopSignals = Daemon.installStopSignalHandlers()
+        let configuration: DaemonConfiguration
+        switch arguments.count {
+        case 0:
+            let path = getuid() == 0 ? "/run/pendulum/observe" : "/tmp/pendulum-\(getuid())/observe"
+            configuration = DefaultConfiguration.make(observationPath: path)
+            Daemon.setUpLogging(level: .info)
+            Daemon.log("no --config: using the public NTS servers \(DefaultConfiguration.publicNTSServers.joined(separator: ", ")); status: pendulum status --socket \(path)")
+        case 1 where arguments[0] == "--help" || arguments[0] == "-h":
+            print(usage)
+            return 0
+        case 2 where arguments[0] == "--config":
+            do {
+                configuration = try DaemonConfigurationParser.load(path: arguments[1])
+            } catch {
+                Daemon.log("bad configuration: \(error)")
+                return 2
+            }
+            Daemon.setUpLogging(level: configuration.observability.logLevel)
+        default:
+            Daemon.log(usage)
+            return 2
+        }
+        do {
+            try await Daemon.run(configuration, stopSignals: stopSignals)
+            return 0
+        } catch {
+            Daemon.log("cannot run: \(error)")
+            return 1
+        }
+    }
+}
