@@ -16,9 +16,7 @@ import PendulumSync
 public enum Daemon {
     /// For the few lines written before logging is set up (usage, configuration errors).
     public static func log(_ message: String) {
-        var line = "pendulum-ntpd: \(message)\n"
-        // One write(2) per line: lines from several threads never interleave.
-        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        LineLogHandler.write("pendulum-ntpd: \(message)")
     }
 
     /// Sends swift-log's output to standard error, one line per event, at `level` and above.

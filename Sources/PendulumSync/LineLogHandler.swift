@@ -24,8 +24,12 @@ public struct LineLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        var line = "\(program): \(event.level): \(event.message)\(suffix)\n"
-        // One write(2) per line: lines from several threads never interleave.
-        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        Self.write("\(program): \(event.level): \(event.message)\(suffix)")
+    }
+
+    /// One line on standard error in one write(2): lines from several threads never interleave.
+    public static func write(_ text: String) {
+        var line = text + "\n"
+        line.withUTF8 { _ = Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

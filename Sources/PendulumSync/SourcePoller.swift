@@ -29,8 +29,6 @@ final class SourcePoller {
     private var generator = SystemRandomNumberGenerator()
     private var random = SystemRandomSource()
     private(set) var cookiesHeld = 0
-    /// Why the last key exchange failed, for status.
-    private(set) var lastKeyExchangeError: String?
 
     private let logger: Logger
 
@@ -166,11 +164,9 @@ final class SourcePoller {
             ntpPort = session.ntpPort ?? specification.port
             address = nil
             cookiesHeld = association?.jar.count ?? 0
-            lastKeyExchangeError = nil
             logger.info("source \(specification.displayAddress): NTS-KE done: NTP at \(ntpHost):\(ntpPort), AEAD \(session.result.aead.rawValue), \(cookiesHeld) cookies")
             return nil
         case .failure(let error)?:
-            lastKeyExchangeError = error.description
             return error.description
         case nil:
             return "NTS-KE did not complete"

@@ -24,7 +24,6 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private let logger: Logger
     private var lastPrimary: SourceID?
     private var lastUpdate: UnixTime?
-    private let onUpdate: (@Sendable (SystemState) -> Void)?
     /// How pool names become addresses; tests give a fixed list.
     private let resolve: @Sendable (String, UInt16) throws -> [SocketAddress]
 
@@ -52,18 +51,14 @@ public final class SynchronizationEngine: @unchecked Sendable {
         var demobilized = false
     }
 
-    /// - Parameter onUpdate: called (on a source thread, outside the engine's lock) after every
-    ///   measurement with the system state a server should announce.
     public init(
         clock: any SteerableClock, sources specifications: [SourceSpecification],
         configuration: DisciplineConfiguration = DisciplineConfiguration(),
         logger: Logger = Logger(label: "pendulum.sync"),
-        onUpdate: (@Sendable (SystemState) -> Void)? = nil,
         resolve: @escaping @Sendable (String, UInt16) throws -> [SocketAddress] = { host, port in try NameResolver.resolve(host, port: port) }
     ) {
         self.clock = clock
         self.logger = logger
-        self.onUpdate = onUpdate
         self.resolve = resolve
         self.specifications = specifications
         discipline = ClockDiscipline(configuration: configuration)
@@ -149,7 +144,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             switch result {
             case .measurement(let measurement, let referenceID):
                 backoff = 0
-                let outcome: (interval: NTPDuration, system: SystemState)? = lock.withLock {
+                let next: NTPDuration? = lock.withLock {
                     guard var record = associations[id] else { return nil }
                     discipline.setReferenceID(referenceID, for: id)
                     let update = discipline.handle(measurement, from: id)
@@ -162,12 +157,11 @@ public final class SynchronizationEngine: @unchecked Sendable {
                     record.cookies = poller.cookiesHeld
                     associations[id] = record
                     apply(update)
-                    return (update.nextPollInterval, discipline.system)
+                    return update.nextPollInterval
                 }
-                guard let outcome else { return }
-                interval = outcome.interval
+                guard let next else { return }
+                interval = next
                 logger.debug("source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s; next poll in \(interval.seconds) s")
-                onUpdate?(outcome.system)
             case .noReply, .failed, .ntsNAK, .kissOfDeath:
                 let description = describe(result)
                 let demobilize: Bool
@@ -301,15 +295,15 @@ public final class SynchronizationEngine: @unchecked Sendable {
         var pause = NTPDuration.zero
         while wait(pause) {
             for (index, specification) in specifications.enumerated() where specification.mode == .pool {
-                _ = refill(pool: index, specification)
+                refill(pool: index, specification)
             }
             // Short of servers or not, members are checked for replacement every 8 s.
             pause = .seconds(8)
         }
     }
 
-    /// Replaces a pool's bad members and tops it up; true if it has its `poolCount` servers.
-    private func refill(pool index: Int, _ pool: SourceSpecification) -> Bool {
+    /// Replaces a pool's bad members and tops it up to its `poolCount` servers.
+    private func refill(pool index: Int, _ pool: SourceSpecification) {
         let (active, inUse): (Int, Set<String>) = lock.withLock {
             for (id, association) in associations where association.poolIndex == index {
                 if association.demobilized {
@@ -323,13 +317,13 @@ public final class SynchronizationEngine: @unchecked Sendable {
             let members = associations.values.filter { $0.poolIndex == index }
             return (members.count, Set(associations.values.map(\.specification.host)))
         }
-        guard active < pool.poolCount else { return true }
+        guard active < pool.poolCount else { return }
         let addresses: [SocketAddress]
         do {
             addresses = try resolve(pool.host, pool.port)
         } catch {
             logger.warning("pool \(pool.host): \(error)")
-            return false
+            return
         }
         var candidates: [String] = []
         for address in addresses where !inUse.contains(address.ipString) && !candidates.contains(address.ipString) {
@@ -348,7 +342,6 @@ public final class SynchronizationEngine: @unchecked Sendable {
             logger.info("pool \(pool.host): using \(member.displayAddress)")
             addAssociation(member, poolIndex: index)
         }
-        return active + min(wanted, fresh.count) >= pool.poolCount
     }
 
     // MARK: Observation
