@@ -172,47 +172,8 @@ long pendulum_ptp_ethernet_send(int fd, const char *interface_name, const uint8_
 }
 
 int pendulum_ptp_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *kind, uint32_t *id) {
-    union {
-        char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 64) + 64];
-        struct cmsghdr align;
-    } control;
-    char payload[64];
-    struct iovec iov = {.iov_base = payload, .iov_len = sizeof payload};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.buf;
-    message.msg_controllen = sizeof control.buf;
-    if (recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return -errno;
-    int found_stamp = 0, found_id = 0;
-    *kind = PENDULUM_TS_NONE;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-            c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-            struct scm_timestamping stamps;
-            memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
-            if (stamps.ts[2].tv_sec != 0 || stamps.ts[2].tv_nsec != 0) {
-                *timestamp = stamps.ts[2];
-                *kind = PENDULUM_TS_HARDWARE;
-            } else if (stamps.ts[0].tv_sec != 0 || stamps.ts[0].tv_nsec != 0) {
-                *timestamp = stamps.ts[0];
-                *kind = PENDULUM_TS_KERNEL_SOFTWARE;
-            }
-            found_stamp = *kind != PENDULUM_TS_NONE;
-        } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-                    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
-                    (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_TX_TIMESTAMP)) &&
-                   c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
-            struct sock_extended_err error;
-            memcpy(&error, CMSG_DATA(c), sizeof error);
-            if (error.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
-                *id = error.ee_data;
-                found_id = 1;
-            }
-        }
-    }
-    return found_stamp && found_id ? 1 : 0;
+    // The same read as the NTP client's; AF_PACKET's PACKET_TX_TIMESTAMP is understood there too.
+    return pendulum_recv_transmit_timestamp(fd, timestamp, kind, id);
 }
 
 int pendulum_interface_hardware_timestamping(const char *interface_name, int *phc_index) {

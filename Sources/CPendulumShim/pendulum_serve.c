@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "pendulum_serve.h"
 #include "pendulum_shim.h"
+#include "pendulum_error_queue.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -334,44 +335,17 @@ int pendulum_serve_send_replies(int fd, pendulum_serve_ring *ring) {
 int pendulum_serve_read_transmit_timestamps(int fd, size_t field_offset_from_end, uint64_t *fields, struct timespec *times, int capacity) {
     int found = 0;
     while (found < capacity) {
-        union {
-            char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 64) + 64];
-            struct cmsghdr align;
-        } control;
         // The looped-back datagram with its link, IP and UDP headers in front.
         uint8_t payload[2048 + 128];
-        struct iovec iov = {.iov_base = payload, .iov_len = sizeof payload};
-        struct msghdr message;
-        memset(&message, 0, sizeof message);
-        message.msg_iov = &iov;
-        message.msg_iovlen = 1;
-        message.msg_control = control.buf;
-        message.msg_controllen = sizeof control.buf;
-        ssize_t length = recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT);
-        if (length < 0) break;
-        if ((message.msg_flags & MSG_TRUNC) || (size_t)length < field_offset_from_end || field_offset_from_end < 8) continue;
-        struct timespec stamp;
-        int kind = PENDULUM_TS_NONE;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-                c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
-                struct scm_timestamping stamps;
-                memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
-                if (stamps.ts[2].tv_sec != 0 || stamps.ts[2].tv_nsec != 0) {
-                    stamp = stamps.ts[2];
-                    kind = PENDULUM_TS_HARDWARE;
-                } else if (stamps.ts[0].tv_sec != 0 || stamps.ts[0].tv_nsec != 0) {
-                    stamp = stamps.ts[0];
-                    kind = PENDULUM_TS_KERNEL_SOFTWARE;
-                }
-            }
-        }
-        if (kind == PENDULUM_TS_NONE) continue;
-        const uint8_t *field = payload + (size_t)length - field_offset_from_end;
+        struct pendulum_error_queue_entry entry;
+        if (pendulum_read_error_queue(fd, payload, sizeof payload, &entry) < 0) break;
+        if (entry.truncated || entry.length < field_offset_from_end || field_offset_from_end < 8) continue;
+        if (entry.kind == PENDULUM_TS_NONE) continue;
+        const uint8_t *field = payload + entry.length - field_offset_from_end;
         uint64_t value = 0;
         for (int i = 0; i < 8; i++) value = value << 8 | field[i];
         fields[found] = value;
-        times[found] = stamp;
+        times[found] = entry.timestamp;
         found += 1;
     }
     return found;

@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
 #include "pendulum_shim.h"
+#include "pendulum_error_queue.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
+#include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -64,42 +66,54 @@ long pendulum_recv_timestamped(int fd, void *buffer, size_t capacity, struct soc
     return (long)received;
 }
 
-int pendulum_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *kind, uint32_t *id) {
+int pendulum_read_error_queue(int fd, void *payload, size_t payload_size, struct pendulum_error_queue_entry *entry) {
     union {
         char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 64) + 64];
         struct cmsghdr align;
     } control;
-    char payload[64];
-    struct iovec iov = {.iov_base = payload, .iov_len = sizeof payload};
+    struct iovec iov = {.iov_base = payload, .iov_len = payload_size};
     struct msghdr message;
     memset(&message, 0, sizeof message);
     message.msg_iov = &iov;
     message.msg_iovlen = 1;
     message.msg_control = control.buf;
     message.msg_controllen = sizeof control.buf;
-
-    if (recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return -errno;
-    int found_stamp = 0, found_id = 0;
-    *kind = PENDULUM_TS_NONE;
+    ssize_t length = recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (length < 0) return -errno;
+    memset(entry, 0, sizeof *entry);
+    entry->length = (size_t)length;
+    entry->truncated = (message.msg_flags & MSG_TRUNC) != 0;
+    entry->kind = PENDULUM_TS_NONE;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
             c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
             struct scm_timestamping stamps;
             memcpy(&stamps, CMSG_DATA(c), sizeof stamps);
-            *kind = pick_timestamp(&stamps, timestamp);
-            found_stamp = *kind != PENDULUM_TS_NONE;
+            entry->kind = pick_timestamp(&stamps, &entry->timestamp);
         } else if (((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-                    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+                    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
+                    (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_TX_TIMESTAMP)) &&
                    c->cmsg_len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
             struct sock_extended_err error;
             memcpy(&error, CMSG_DATA(c), sizeof error);
             if (error.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
-                *id = error.ee_data;
-                found_id = 1;
+                entry->id = error.ee_data;
+                entry->has_id = 1;
             }
         }
     }
-    return found_stamp && found_id ? 1 : 0;
+    return 0;
+}
+
+int pendulum_recv_transmit_timestamp(int fd, struct timespec *timestamp, int *kind, uint32_t *id) {
+    char payload[64];
+    struct pendulum_error_queue_entry entry;
+    int result = pendulum_read_error_queue(fd, payload, sizeof payload, &entry);
+    if (result < 0) return result;
+    *timestamp = entry.timestamp;
+    *kind = entry.kind;
+    *id = entry.id;
+    return entry.kind != PENDULUM_TS_NONE && entry.has_id ? 1 : 0;
 }
 
 // ---- Clock control -----------------------------------------------------------------------------
