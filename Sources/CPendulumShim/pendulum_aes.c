@@ -24,7 +24,7 @@ AES_TARGET static __m128i expand_step(__m128i key, __m128i assist) {
 // The round constant must be an immediate, hence a macro.
 #define EXPAND(previous, rcon) expand_step(previous, _mm_aeskeygenassist_si128(previous, rcon))
 
-AES_TARGET void pendulum_aes128_expand_key(const uint8_t key[16], uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES]) {
+AES_TARGET static void expand_key(const uint8_t key[16], uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES]) {
     __m128i rk[11];
     rk[0] = _mm_loadu_si128((const __m128i *)key);
     rk[1] = EXPAND(rk[0], 0x01);
@@ -57,91 +57,206 @@ static void doubled(const uint8_t in[16], uint8_t out[16]) {
     out[15] ^= (uint8_t)(0x87 & (0 - carry));
 }
 
-AES_TARGET void pendulum_aes128_cmac_subkeys(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], uint8_t k1[16], uint8_t k2[16]) {
+// Key material must not outlive its use; a call through a volatile pointer is not optimised away.
+static void *(*const volatile wipe)(void *, int, size_t) = memset;
+
+AES_TARGET static void cmac_subkeys(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], uint8_t k1[16], uint8_t k2[16]) {
     uint8_t l[16];
     _mm_storeu_si128((__m128i *)l, encrypt(schedule, _mm_setzero_si128()));
     doubled(l, k1);
     doubled(k1, k2);
-    memset(l, 0, sizeof l);
+    wipe(l, 0, sizeof l);
 }
 
-AES_TARGET void pendulum_aes128_cmac(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], const uint8_t k1[16], const uint8_t k2[16],
-                                     const uint8_t *message, size_t length, const uint8_t *xor_end, uint8_t mac[16]) {
-    size_t blocks = (length + 15) / 16;
-    int complete = blocks > 0 && length % 16 == 0;
-    if (blocks == 0) blocks = 1;
-    size_t xor_start = (xor_end != NULL && length >= 16) ? length - 16 : (size_t)-1;
-    __m128i state = _mm_setzero_si128();
+// One CMAC input block starting at `start` with `available` (0–16) message bytes: the bytes at
+// or after `xor_start` xored with `xor_end`, an incomplete block padded with 0x80 0….
+AES_TARGET static __m128i merged_block(const uint8_t *message, size_t start, size_t available, const uint8_t *xor_end, size_t xor_start) {
     uint8_t block[16];
-    for (size_t b = 0; b < blocks; b++) {
-        size_t start = b * 16;
-        if (b + 1 < blocks && start + 16 <= xor_start) {
-            // A whole block before the last and before the xorend region: straight in.
-            state = encrypt(schedule, _mm_xor_si128(state, _mm_loadu_si128((const __m128i *)(message + start))));
-            continue;
+    for (size_t i = 0; i < 16; i++) {
+        size_t at = start + i;
+        uint8_t byte = 0;
+        if (i < available) {
+            byte = message[at];
+            if (at >= xor_start) byte ^= xor_end[at - xor_start];
+        } else if (i == available) {
+            byte = 0x80;
         }
-        size_t available = length > start ? length - start : 0;
-        if (available > 16) available = 16;
-        for (size_t i = 0; i < 16; i++) {
-            size_t at = start + i;
-            uint8_t byte = 0;
-            if (i < available) {
-                byte = message[at];
-                if (at >= xor_start) byte ^= xor_end[at - xor_start];
-            } else if (i == available) {
-                byte = 0x80;  // padding of an incomplete last block
-            }
-            block[i] = byte;
-        }
-        if (b == blocks - 1) {
-            const uint8_t *subkey = complete ? k1 : k2;
-            for (int i = 0; i < 16; i++) block[i] ^= subkey[i];
-        }
-        state = encrypt(schedule, _mm_xor_si128(state, _mm_loadu_si128((const __m128i *)block)));
+        block[i] = byte;
     }
-    _mm_storeu_si128((__m128i *)mac, state);
-    memset(block, 0, sizeof block);
+    return _mm_loadu_si128((const __m128i *)block);
 }
 
-AES_TARGET void pendulum_aes128_ctr(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], const uint8_t counter[16],
-                                    const uint8_t *input, uint8_t *output, size_t length) {
+// AES-CMAC (RFC 4493); with `xor_end` and at least 16 bytes, of the message whose last 16
+// bytes are xored with it (RFC 5297's xorend) without copying the message.
+AES_TARGET static __m128i cmac(const uint8_t *schedule, const uint8_t k1[16], const uint8_t k2[16],
+                               const uint8_t *message, size_t length, const uint8_t *xor_end) {
+    size_t blocks = length == 0 ? 1 : (length + 15) / 16;
+    size_t xor_start = (xor_end != NULL && length >= 16) ? length - 16 : SIZE_MAX;
+    __m128i state = _mm_setzero_si128();
+    for (size_t b = 0; b + 1 < blocks; b++) {
+        size_t start = b * 16;
+        __m128i input = start + 16 <= xor_start ? _mm_loadu_si128((const __m128i *)(message + start))
+                                                : merged_block(message, start, 16, xor_end, xor_start);
+        state = encrypt(schedule, _mm_xor_si128(state, input));
+    }
+    size_t start = (blocks - 1) * 16;
+    size_t available = length - start;
+    __m128i last = merged_block(message, start, available, xor_end, xor_start);
+    last = _mm_xor_si128(last, _mm_loadu_si128((const __m128i *)(available == 16 ? k1 : k2)));
+    return encrypt(schedule, _mm_xor_si128(state, last));
+}
+
+AES_TARGET void pendulum_siv_cmac_256_mac(const pendulum_siv_cmac_256_key *key, const uint8_t *message, size_t length, const uint8_t *xor_end, uint8_t mac[16]) {
+    _mm_storeu_si128((__m128i *)mac, cmac(key->mac_schedule, key->k1, key->k2, message, length, xor_end));
+}
+
+AES_TARGET static inline __m128i counter_block(uint64_t high, uint64_t low) {
+    return _mm_set_epi64x((long long)__builtin_bswap64(low), (long long)__builtin_bswap64(high));
+}
+
+// CTR over a 128-bit big-endian counter, four blocks at a time: the AES rounds of independent
+// blocks overlap in the pipeline, where one block at a time waits for each round.
+AES_TARGET static void ctr(const uint8_t *schedule, const uint8_t counter[16], const uint8_t *input, uint8_t *output, size_t length) {
     uint64_t high = 0, low = 0;
     for (int i = 0; i < 8; i++) high = high << 8 | counter[i];
     for (int i = 8; i < 16; i++) low = low << 8 | counter[i];
-    uint8_t block[16], stream[16];
-    for (size_t offset = 0; offset < length; offset += 16) {
-        for (int i = 0; i < 8; i++) block[i] = (uint8_t)(high >> (56 - 8 * i));
-        for (int i = 0; i < 8; i++) block[8 + i] = (uint8_t)(low >> (56 - 8 * i));
-        _mm_storeu_si128((__m128i *)stream, encrypt(schedule, _mm_loadu_si128((const __m128i *)block)));
-        size_t count = length - offset < 16 ? length - offset : 16;
-        for (size_t i = 0; i < count; i++) output[offset + i] = input[offset + i] ^ stream[i];
-        low += 1;
-        if (low == 0) high += 1;
+    __m128i rk[11];
+    for (int i = 0; i < 11; i++) rk[i] = _mm_loadu_si128((const __m128i *)(schedule + 16 * i));
+    size_t offset = 0;
+    while (length - offset >= 64) {
+        __m128i b[4];
+        for (int j = 0; j < 4; j++) {
+            b[j] = _mm_xor_si128(counter_block(high, low), rk[0]);
+            if (++low == 0) high++;
+        }
+        for (int r = 1; r < 10; r++)
+            for (int j = 0; j < 4; j++) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+        for (int j = 0; j < 4; j++) {
+            b[j] = _mm_aesenclast_si128(b[j], rk[10]);
+            __m128i in = _mm_loadu_si128((const __m128i *)(input + offset + 16 * j));
+            _mm_storeu_si128((__m128i *)(output + offset + 16 * j), _mm_xor_si128(in, b[j]));
+        }
+        offset += 64;
     }
-    memset(stream, 0, sizeof stream);
+    while (offset < length) {
+        __m128i b = _mm_xor_si128(counter_block(high, low), rk[0]);
+        if (++low == 0) high++;
+        for (int r = 1; r < 10; r++) b = _mm_aesenc_si128(b, rk[r]);
+        b = _mm_aesenclast_si128(b, rk[10]);
+        size_t count = length - offset < 16 ? length - offset : 16;
+        if (count == 16) {
+            __m128i in = _mm_loadu_si128((const __m128i *)(input + offset));
+            _mm_storeu_si128((__m128i *)(output + offset), _mm_xor_si128(in, b));
+        } else {
+            uint8_t stream[16];
+            _mm_storeu_si128((__m128i *)stream, b);
+            for (size_t i = 0; i < count; i++) output[offset + i] = input[offset + i] ^ stream[i];
+            wipe(stream, 0, sizeof stream);
+        }
+        offset += count;
+    }
+}
+
+AES_TARGET void pendulum_siv_cmac_256_ctr(const pendulum_siv_cmac_256_key *key, const uint8_t counter[16], const uint8_t *input, uint8_t *output, size_t length) {
+    ctr(key->ctr_schedule, counter, input, output, length);
+}
+
+AES_TARGET void pendulum_siv_cmac_256_init(pendulum_siv_cmac_256_key *key, const uint8_t material[32]) {
+    expand_key(material, key->mac_schedule);
+    expand_key(material + 16, key->ctr_schedule);
+    cmac_subkeys(key->mac_schedule, key->k1, key->k2);
+    static const uint8_t zero[16] = {0};
+    _mm_storeu_si128((__m128i *)key->zero_mac, cmac(key->mac_schedule, key->k1, key->k2, zero, 16, NULL));
+}
+
+void pendulum_siv_cmac_256_clear(pendulum_siv_cmac_256_key *key) {
+    wipe(key, 0, sizeof *key);
+}
+
+// S2V (RFC 5297 §2.4) over the two components NTS uses and the plaintext.
+AES_TARGET static void s2v(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
+                           const uint8_t *nonce, size_t nonce_length, const uint8_t *text, size_t length, uint8_t v[16]) {
+    uint8_t d[16], mac[16];
+    doubled(key->zero_mac, d);
+    _mm_storeu_si128((__m128i *)mac, cmac(key->mac_schedule, key->k1, key->k2, associated_data, associated_data_length, NULL));
+    for (int i = 0; i < 16; i++) d[i] ^= mac[i];
+    doubled(d, d);
+    _mm_storeu_si128((__m128i *)mac, cmac(key->mac_schedule, key->k1, key->k2, nonce, nonce_length, NULL));
+    for (int i = 0; i < 16; i++) d[i] ^= mac[i];
+    if (length >= 16) {
+        _mm_storeu_si128((__m128i *)v, cmac(key->mac_schedule, key->k1, key->k2, text, length, d));
+    } else {
+        uint8_t last[16];
+        doubled(d, d);
+        for (size_t i = 0; i < 16; i++) last[i] = d[i] ^ (i < length ? text[i] : (i == length ? 0x80 : 0));
+        _mm_storeu_si128((__m128i *)v, cmac(key->mac_schedule, key->k1, key->k2, last, 16, NULL));
+        wipe(last, 0, sizeof last);
+    }
+    wipe(d, 0, sizeof d);
+    wipe(mac, 0, sizeof mac);
+}
+
+// The CTR start: the synthetic IV with bits 63 and 31 of its low half cleared (§2.6).
+static void siv_counter(const uint8_t v[16], uint8_t q[16]) {
+    memcpy(q, v, 16);
+    q[8] &= 0x7f;
+    q[12] &= 0x7f;
+}
+
+AES_TARGET void pendulum_siv_cmac_256_seal(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
+                                           const uint8_t *nonce, size_t nonce_length, uint8_t *text, size_t length, uint8_t tag[16]) {
+    uint8_t q[16];
+    s2v(key, associated_data, associated_data_length, nonce, nonce_length, text, length, tag);
+    siv_counter(tag, q);
+    ctr(key->ctr_schedule, q, text, text, length);
+}
+
+AES_TARGET int pendulum_siv_cmac_256_open(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
+                                          const uint8_t *nonce, size_t nonce_length, const uint8_t tag[16], const uint8_t *ciphertext,
+                                          uint8_t *plaintext, size_t length) {
+    uint8_t q[16], expected[16];
+    siv_counter(tag, q);
+    ctr(key->ctr_schedule, q, ciphertext, plaintext, length);
+    s2v(key, associated_data, associated_data_length, nonce, nonce_length, plaintext, length, expected);
+    uint8_t difference = 0;
+    for (int i = 0; i < 16; i++) difference |= (uint8_t)(expected[i] ^ tag[i]);
+    wipe(expected, 0, sizeof expected);
+    if (difference != 0) {
+        wipe(plaintext, 0, length);
+        return 0;
+    }
+    return 1;
 }
 
 #else
 
 int pendulum_aes_hardware_available(void) { return 0; }
-void pendulum_aes128_expand_key(const uint8_t key[16], uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES]) {
-    (void)key;
-    memset(schedule, 0, PENDULUM_AES128_SCHEDULE_BYTES);
-}
-void pendulum_aes128_cmac_subkeys(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], uint8_t k1[16], uint8_t k2[16]) {
-    (void)schedule;
-    memset(k1, 0, 16);
-    memset(k2, 0, 16);
-}
-void pendulum_aes128_cmac(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], const uint8_t k1[16], const uint8_t k2[16],
-                          const uint8_t *message, size_t length, const uint8_t *xor_end, uint8_t mac[16]) {
-    (void)schedule; (void)k1; (void)k2; (void)message; (void)length; (void)xor_end;
+void pendulum_siv_cmac_256_mac(const pendulum_siv_cmac_256_key *key, const uint8_t *message, size_t length, const uint8_t *xor_end, uint8_t mac[16]) {
+    (void)key; (void)message; (void)length; (void)xor_end;
     memset(mac, 0, 16);
 }
-void pendulum_aes128_ctr(const uint8_t schedule[PENDULUM_AES128_SCHEDULE_BYTES], const uint8_t counter[16],
-                         const uint8_t *input, uint8_t *output, size_t length) {
-    (void)schedule; (void)counter;
+void pendulum_siv_cmac_256_ctr(const pendulum_siv_cmac_256_key *key, const uint8_t counter[16], const uint8_t *input, uint8_t *output, size_t length) {
+    (void)key; (void)counter;
     if (output != input) memmove(output, input, length);
+}
+void pendulum_siv_cmac_256_init(pendulum_siv_cmac_256_key *key, const uint8_t material[32]) {
+    (void)material;
+    memset(key, 0, sizeof *key);
+}
+void pendulum_siv_cmac_256_clear(pendulum_siv_cmac_256_key *key) { memset(key, 0, sizeof *key); }
+// Never called without hardware; if it were, it authenticates nothing.
+void pendulum_siv_cmac_256_seal(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
+                                const uint8_t *nonce, size_t nonce_length, uint8_t *text, size_t length, uint8_t tag[16]) {
+    (void)key; (void)associated_data; (void)associated_data_length; (void)nonce; (void)nonce_length;
+    memset(text, 0, length);
+    memset(tag, 0, 16);
+}
+int pendulum_siv_cmac_256_open(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
+                               const uint8_t *nonce, size_t nonce_length, const uint8_t tag[16], const uint8_t *ciphertext,
+                               uint8_t *plaintext, size_t length) {
+    (void)key; (void)associated_data; (void)associated_data_length; (void)nonce; (void)nonce_length; (void)tag; (void)ciphertext;
+    memset(plaintext, 0, length);
+    return 0;
 }
 
 #endif

@@ -32,6 +32,9 @@ public struct AESSIV: Sendable {
     /// S2V's first step, CMAC(K1, 0¹²⁸), depends on the key alone: computed once.
     private let zeroBlockMAC: Block
 
+    /// The expanded key of the AES-instruction path, for callers that work in place.
+    var hardwareKeys: HardwareAES128Keys? { hardware }
+
     /// Whether this process uses the processor's AES instructions for AES-SIV-CMAC-256.
     public static let usesHardwareAES = pendulum_aes_hardware_available() != 0
 
@@ -53,7 +56,7 @@ public struct AESSIV: Sendable {
         self.algorithm = algorithm
         ctrKey = SymmetricKey(data: bytes[half...])
         if hardwareIfAvailable, half == 16, Self.usesHardwareAES {
-            let keys = HardwareAES128Keys(macKey: bytes[..<half], ctrKey: bytes[half...])
+            let keys = HardwareAES128Keys(material: bytes)
             hardware = keys
             keyedMAC = nil
             zeroBlockMAC = Block.zero.withBytes { keys.cmac($0, xorEnd: nil) }
@@ -71,6 +74,16 @@ public struct AESSIV: Sendable {
     /// Seals with the RFC 5116 nonce-based interface NTS uses: S2V over (associated data, nonce,
     /// plaintext). Returns the synthetic IV followed by the ciphertext.
     public func seal(_ plaintext: some Collection<UInt8>, nonce: some Collection<UInt8>, associatedData: some Collection<UInt8>) -> [UInt8] {
+        if let hardware {
+            var output = [UInt8](repeating: 0, count: Self.tagByteCount)
+            output.append(contentsOf: plaintext)
+            Array(associatedData).withUnsafeBytes { associatedData in
+                Array(nonce).withUnsafeBytes { nonce in
+                    output.withUnsafeMutableBytes { sealed in hardware.seal(associatedData: associatedData, nonce: nonce, sealed: sealed) }
+                }
+            }
+            return output
+        }
         let plaintext = Array(plaintext)
         let syntheticIV = s2v(associatedData: Array(associatedData), nonce: Array(nonce), plaintext: plaintext)
         return sealed(plaintext, syntheticIV: syntheticIV)
@@ -80,6 +93,20 @@ public struct AESSIV: Sendable {
     public func open(_ sealed: some Collection<UInt8>, nonce: some Collection<UInt8>, associatedData: some Collection<UInt8>) throws(AEADError) -> [UInt8] {
         let sealed = Array(sealed)
         guard sealed.count >= Self.tagByteCount else { throw .ciphertextTooShort(length: sealed.count) }
+        if let hardware {
+            var plaintext = [UInt8](repeating: 0, count: sealed.count - Self.tagByteCount)
+            let authentic = Array(associatedData).withUnsafeBytes { associatedData in
+                Array(nonce).withUnsafeBytes { nonce in
+                    sealed.withUnsafeBytes { sealed in
+                        plaintext.withUnsafeMutableBytes { plaintext in
+                            hardware.open(associatedData: associatedData, nonce: nonce, sealed: sealed, into: plaintext)
+                        }
+                    }
+                }
+            }
+            guard authentic else { throw .authenticationFailed }
+            return plaintext
+        }
         let syntheticIV = sealed.withUnsafeBytes { Block($0, at: 0) }
         let plaintext = ctr(sealed[Self.tagByteCount...], syntheticIV: syntheticIV)
         let expected = s2v(associatedData: Array(associatedData), nonce: Array(nonce), plaintext: plaintext)
@@ -194,33 +221,20 @@ public struct AESSIV: Sendable {
 }
 
 /// AES-SIV's two AES-128 keys expanded for the processor's AES instructions, with CMAC's
-/// subkeys. Immutable after creation; shared read-only between threads.
-final class HardwareAES128Keys: Sendable {
-    private let macSchedule: [UInt8]
-    private let ctrSchedule: [UInt8]
-    private let k1: [UInt8]
-    private let k2: [UInt8]
+/// subkeys, in one C struct at a fixed address. Immutable after creation; shared read-only
+/// between threads; wiped when released.
+final class HardwareAES128Keys: @unchecked Sendable {
+    let key: UnsafeMutablePointer<pendulum_siv_cmac_256_key>
 
-    init(macKey: ArraySlice<UInt8>, ctrKey: ArraySlice<UInt8>) {
-        var macSchedule = [UInt8](repeating: 0, count: Int(PENDULUM_AES128_SCHEDULE_BYTES))
-        var ctrSchedule = macSchedule
-        var k1 = [UInt8](repeating: 0, count: 16)
-        var k2 = k1
-        Array(macKey).withUnsafeBufferPointer { key in
-            macSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
-        }
-        Array(ctrKey).withUnsafeBufferPointer { key in
-            ctrSchedule.withUnsafeMutableBufferPointer { pendulum_aes128_expand_key(key.baseAddress, $0.baseAddress) }
-        }
-        macSchedule.withUnsafeBufferPointer { schedule in
-            k1.withUnsafeMutableBufferPointer { one in
-                k2.withUnsafeMutableBufferPointer { two in pendulum_aes128_cmac_subkeys(schedule.baseAddress, one.baseAddress, two.baseAddress) }
-            }
-        }
-        self.macSchedule = macSchedule
-        self.ctrSchedule = ctrSchedule
-        self.k1 = k1
-        self.k2 = k2
+    init(material: some Collection<UInt8>) {
+        key = .allocate(capacity: 1)
+        key.initialize(to: pendulum_siv_cmac_256_key())
+        Array(material).withUnsafeBufferPointer { pendulum_siv_cmac_256_init(key, $0.baseAddress) }
+    }
+
+    deinit {
+        pendulum_siv_cmac_256_clear(key)
+        key.deallocate()
     }
 
     func cmac(_ message: UnsafeRawBufferPointer, xorEnd: Block?) -> Block {
@@ -228,19 +242,12 @@ final class HardwareAES128Keys: Sendable {
         withUnsafeMutableBytes(of: &output) { out in
             let mac = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
             let bytes = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            macSchedule.withUnsafeBufferPointer { schedule in
-                k1.withUnsafeBufferPointer { one in
-                    k2.withUnsafeBufferPointer { two in
-                        if let xorEnd {
-                            xorEnd.withBytes { end in
-                                pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count,
-                                                     end.baseAddress?.assumingMemoryBound(to: UInt8.self), mac)
-                            }
-                        } else {
-                            pendulum_aes128_cmac(schedule.baseAddress, one.baseAddress, two.baseAddress, bytes, message.count, nil, mac)
-                        }
-                    }
+            if let xorEnd {
+                xorEnd.withBytes { end in
+                    pendulum_siv_cmac_256_mac(key, bytes, message.count, end.baseAddress?.assumingMemoryBound(to: UInt8.self), mac)
                 }
+            } else {
+                pendulum_siv_cmac_256_mac(key, bytes, message.count, nil, mac)
             }
         }
         return withUnsafeBytes(of: &output) { Block($0, at: 0) }
@@ -251,14 +258,41 @@ final class HardwareAES128Keys: Sendable {
         input.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { destination in
                 counter.withBytes { start in
-                    ctrSchedule.withUnsafeBufferPointer { schedule in
-                        pendulum_aes128_ctr(schedule.baseAddress, start.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                            source.baseAddress, destination.baseAddress, source.count)
-                    }
+                    pendulum_siv_cmac_256_ctr(key, start.baseAddress?.assumingMemoryBound(to: UInt8.self), source.baseAddress, destination.baseAddress, source.count)
                 }
             }
         }
         return output
+    }
+
+    /// `sealed` is tag ‖ plaintext on entry and tag ‖ ciphertext on return.
+    func seal(associatedData: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, sealed: UnsafeMutableRawBufferPointer) {
+        Self.seal(key, associatedData: associatedData, nonce: nonce, sealed: sealed)
+    }
+
+    func open(associatedData: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, sealed: UnsafeRawBufferPointer, into plaintext: UnsafeMutableRawBufferPointer) -> Bool {
+        Self.open(key, associatedData: associatedData, nonce: nonce, sealed: sealed, into: plaintext)
+    }
+
+    /// The in-place seal for any key, this class's or one on a caller's stack. `sealed` holds
+    /// at least the tag; the caller checked the buffers.
+    static func seal(_ key: UnsafePointer<pendulum_siv_cmac_256_key>, associatedData: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+                     sealed: UnsafeMutableRawBufferPointer) {
+        guard sealed.count >= AESSIV.tagByteCount, let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        pendulum_siv_cmac_256_seal(key, associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), associatedData.count,
+                                   nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), nonce.count,
+                                   base + AESSIV.tagByteCount, sealed.count - AESSIV.tagByteCount, base)
+    }
+
+    /// Opens tag ‖ ciphertext into `plaintext` (exactly the ciphertext's length).
+    static func open(_ key: UnsafePointer<pendulum_siv_cmac_256_key>, associatedData: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+                     sealed: UnsafeRawBufferPointer, into plaintext: UnsafeMutableRawBufferPointer) -> Bool {
+        guard sealed.count >= AESSIV.tagByteCount, plaintext.count == sealed.count - AESSIV.tagByteCount,
+              let base = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        let output = plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        return pendulum_siv_cmac_256_open(key, associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), associatedData.count,
+                                          nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), nonce.count,
+                                          base, base + AESSIV.tagByteCount, output, plaintext.count) == 1
     }
 }
 
