@@ -1,9 +1,7 @@
-import PendulumNTP
-
 extension NTPHeader {
     /// The same 48 bytes as `write(to:)`, stored into a caller's buffer (at least 48 bytes)
     /// instead of appended to an array: the serving path writes replies in place.
-    func write(into buffer: UnsafeMutableRawBufferPointer) {
+    public func write(into buffer: UnsafeMutableRawBufferPointer) {
         buffer[0] = leap.rawValue << 6 | (version & 0x7) << 3 | mode.rawValue
         buffer[1] = stratum
         buffer[2] = UInt8(bitPattern: poll)

@@ -42,22 +42,72 @@ extension NTPServerCore {
         } else if request.count == NTPHeader.byteCount {
             served = decideHeaderOnly(request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
                                       state: state, reply: reply, transmitTime: transmitTime)
+        } else if let answered = decideNTSInPlace(
+            request: request, client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds, state: state,
+            keyset: keyset, random: &random, reply: reply, transmitTime: transmitTime
+        ) {
+            served = answered
         } else {
             let decision = evaluate(request: Array(request), client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
                                     state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
-            if let bytes = decision.reply {
-                if bytes.count <= reply.count {
-                    reply.copyBytes(from: bytes)
-                    served = ServedRequest(outcome: decision.outcome, replyLength: bytes.count)
-                } else {
-                    served = .dropped(decision.outcome == .responded && !bytes.isEmpty ? .ntsInvalid : .malformed)
-                }
-            } else {
-                served = ServedRequest(outcome: decision.outcome, replyLength: 0)
-            }
+            served = Self.copied(decision, into: reply)
         }
         counters.record(served.outcome)
         return served
+    }
+
+    /// A decision of the array form, its reply copied into the caller's buffer.
+    static func copied(_ decision: ServerDecision, into reply: UnsafeMutableRawBufferPointer) -> ServedRequest {
+        guard let bytes = decision.reply else { return ServedRequest(outcome: decision.outcome, replyLength: 0) }
+        guard bytes.count <= reply.count else {
+            return .dropped(decision.outcome == .responded && !bytes.isEmpty ? .ntsInvalid : .malformed)
+        }
+        reply.copyBytes(from: bytes)
+        return ServedRequest(outcome: decision.outcome, replyLength: bytes.count)
+    }
+
+    /// An NTS request decided and answered in the caller's buffers, by the same rules in the
+    /// same order as the general path (mode, version, access, form, rate, keyset, NTS checks).
+    /// nil, before anything is counted or remembered, for a request that is not a well-formed
+    /// NTS client request from a permitted client: the general path decides those.
+    mutating func decideNTSInPlace(
+        request: UnsafeRawBufferPointer, client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
+        state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
+        reply: UnsafeMutableRawBufferPointer, transmitTime: () -> NTPTimestamp
+    ) -> ServedRequest? {
+        guard request.count > NTPHeader.byteCount, request[0] & 0x7 == NTPMode.client.rawValue,
+              configuration.access.permits(client), let layout = NTSRequestLayout(request: request)
+        else { return nil }
+        // From here on the rate table has seen the request: every path ends in a decision.
+        if case .limited? = rateLimiter?.check(client: client, now: monotonicNanoseconds) { return .dropped(.rateLimited) }
+        guard let keyset else { return .dropped(.ntsUnavailable) }
+        let version = (request[0] >> 3) & 0x7
+        let poll = Int8(bitPattern: request[2])
+        let origin = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 40))
+        let outcome = NTSServerHandler.answerInPlace(
+            request: request, layout: layout, keyset: keyset, random: &random, reply: reply,
+            responseHeader: {
+                var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
+                header.transmitTimestamp = transmitTime()
+                return header
+            },
+            nakTransmitTime: transmitTime
+        )
+        switch outcome {
+        case .responded(let length):
+            counters.respondedNTS += 1
+            return ServedRequest(outcome: .responded, replyLength: length)
+        case .nak(let length):
+            return ServedRequest(outcome: .ntsNak, replyLength: length)
+        case .dropped:
+            return .dropped(.ntsInvalid)
+        case .declined:
+            let bytes = Array(request)
+            guard let header = try? NTPPacket(parsing: bytes).header else { return .dropped(.malformed) }
+            let decision = answerNTS(request: bytes, header: header, state: state, receiveTime: receiveTime, keyset: keyset,
+                                     random: &random, transmitTime: transmitTime)
+            return Self.copied(decision, into: reply)
+        }
     }
 
     /// A request that is exactly a header: the same rules, in the same order, as the general
@@ -112,14 +162,6 @@ extension NTPServerCore {
         }
         header.write(into: reply)
         return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount, wantsTransmitTimestamp: mayBeInterleaved, isInterleaved: isInterleaved)
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    func bigEndianUInt64(at offset: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for index in offset..<offset + 8 { value = value << 8 | UInt64(self[index]) }
-        return value
     }
 }
 

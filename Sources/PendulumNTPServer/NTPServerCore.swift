@@ -122,21 +122,8 @@ public struct NTPServerCore: Sendable {
 
         if isNTS {
             guard let keyset else { return .drop(.ntsUnavailable) }
-            switch NTSServerHandler.authenticate(request, keyset: keyset) {
-            case .drop:
-                return .drop(.ntsInvalid)
-            case .nak(let header, let uniqueIdentifier):
-                let nak = NTSServerHandler.nak(respondingTo: header, uniqueIdentifier: uniqueIdentifier, transmit: transmitTime())
-                guard nak.count <= request.count else { return .drop(.ntsInvalid) }
-                return .ntsNak(nak)
-            case .respond(let authenticated):
-                var header = Self.responseHeader(to: packet.header, state: state, receiveTime: receiveTime)
-                header.transmitTimestamp = transmitTime()
-                let reply = NTSServerHandler.response(header: header, to: authenticated, keyset: keyset, random: &random)
-                guard !reply.isEmpty, reply.count <= request.count else { return .drop(.ntsInvalid) }
-                counters.respondedNTS += 1
-                return .respond(reply)
-            }
+            return answerNTS(request: request, header: packet.header, state: state, receiveTime: receiveTime, keyset: keyset,
+                             random: &random, transmitTime: transmitTime)
         }
 
         if configuration.requireNTS {
@@ -148,6 +135,28 @@ public struct NTPServerCore: Sendable {
         header.transmitTimestamp = transmitTime()
         header.write(to: &reply)
         return .respond(reply)
+    }
+
+    /// An NTS request that passed access and rate checks: authenticated answer, NAK or nothing.
+    mutating func answerNTS(
+        request: [UInt8], header requestHeader: NTPHeader, state: ServerClockState, receiveTime: NTPTimestamp, keyset: CookieKeyset,
+        random: inout some NTSRandomSource, transmitTime: () -> NTPTimestamp
+    ) -> ServerDecision {
+        switch NTSServerHandler.authenticate(request, keyset: keyset) {
+        case .drop:
+            return .drop(.ntsInvalid)
+        case .nak(let header, let uniqueIdentifier):
+            let nak = NTSServerHandler.nak(respondingTo: header, uniqueIdentifier: uniqueIdentifier, transmit: transmitTime())
+            guard nak.count <= request.count else { return .drop(.ntsInvalid) }
+            return .ntsNak(nak)
+        case .respond(let authenticated):
+            var header = Self.responseHeader(to: requestHeader, state: state, receiveTime: receiveTime)
+            header.transmitTimestamp = transmitTime()
+            let reply = NTSServerHandler.response(header: header, to: authenticated, keyset: keyset, random: &random)
+            guard !reply.isEmpty, reply.count <= request.count else { return .drop(.ntsInvalid) }
+            counters.respondedNTS += 1
+            return .respond(reply)
+        }
     }
 
     /// The answer's header: mode 4, version and poll copied, origin = the request's transmit

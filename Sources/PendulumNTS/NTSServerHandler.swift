@@ -29,6 +29,8 @@ public enum NTSServerRejection: Error, Sendable, Hashable {
     case missingAuthenticator
     case authenticationFailed
     case malformedEncryptedFields(NTSPacketError)
+    /// Even without cookies the answer would be larger than the request (no amplification).
+    case responseWouldExceedRequest
 }
 
 /// The server side of NTS-protected NTP (RFC 8915 §5.7), without I/O.

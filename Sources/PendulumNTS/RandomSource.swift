@@ -6,6 +6,14 @@ import Glibc
 /// protocol code stays deterministic under test; production uses `SystemRandomSource`.
 public protocol NTSRandomSource {
     mutating func bytes(_ count: Int) -> [UInt8]
+    /// Fills `buffer`: the serving path's form, which need not allocate.
+    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer)
+}
+
+extension NTSRandomSource {
+    public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        buffer.copyBytes(from: bytes(buffer.count))
+    }
 }
 
 /// The operating system's CSPRNG (getrandom(2) on Linux, through the standard library's
@@ -39,17 +47,26 @@ public struct BufferedSystemRandomSource: NTSRandomSource {
     }
 
     public mutating func bytes(_ count: Int) -> [UInt8] {
-        guard count <= buffer.count else {
-            var direct = SystemRandomSource()
-            return direct.bytes(count)
-        }
-        if buffer.count - position < count { refill() }
-        let start = position
-        position += count
-        let output = Array(buffer[start..<position])
-        // Handed out: forget them here so they cannot leak through a later copy of this value.
-        for index in start..<position { buffer[index] = 0 }
+        var output = [UInt8](repeating: 0, count: count)
+        output.withUnsafeMutableBytes { fill($0) }
         return output
+    }
+
+    public mutating func fill(_ output: UnsafeMutableRawBufferPointer) {
+        guard output.count <= buffer.count else {
+            var direct = SystemRandomSource()
+            output.copyBytes(from: direct.bytes(output.count))
+            return
+        }
+        if buffer.count - position < output.count { refill() }
+        let start = position
+        position += output.count
+        buffer.withUnsafeMutableBytes { source in
+            let handedOut = UnsafeMutableRawBufferPointer(rebasing: source[start..<position])
+            output.copyMemory(from: UnsafeRawBufferPointer(handedOut))
+            // Handed out: forget them here so they cannot leak through a later copy of this value.
+            handedOut.initializeMemory(as: UInt8.self, repeating: 0)
+        }
     }
 
     private mutating func refill() {
