@@ -7,6 +7,7 @@
 #include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -210,6 +211,19 @@ int pendulum_send_batch(int fd, const void *packets, size_t length, int count) {
         if (sent < batch) break;  // socket buffer full: report what went out
     }
     return sent_total;
+}
+
+int pendulum_wait_readable(const int *descriptors, int count, long nanoseconds) {
+    if (count < 0 || count > 1024) return -EINVAL;
+    struct pollfd waiting[1024];
+    for (int i = 0; i < count; i++) {
+        waiting[i].fd = descriptors[i];
+        waiting[i].events = POLLIN;
+        waiting[i].revents = 0;
+    }
+    struct timespec timeout = {.tv_sec = nanoseconds / 1000000000L, .tv_nsec = nanoseconds % 1000000000L};
+    int ready = ppoll(waiting, (nfds_t)count, &timeout, NULL);
+    return ready < 0 ? -errno : ready;
 }
 
 int pendulum_receive_batch(int fd, void *slots, size_t slot_size, int count, int *lengths, struct timespec *timestamps) {

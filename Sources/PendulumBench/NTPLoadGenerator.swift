@@ -2,21 +2,34 @@ import Foundation
 import Glibc
 import PendulumIO
 
-/// What one target did at one offered rate.
+/// What one target did at one requested rate.
 public struct LoadStepResult: Sendable, Codable {
+    /// The rate asked for.
     public var offeredRate: Int
+    /// The rate the generator really sent at: requests over the time it took to send them.
+    /// Below `offeredRate` when the generator's core could not keep up; such a step says
+    /// nothing about the server's limit.
+    public var achievedRate: Int
     public var sent: Int
     public var answered: Int
+    /// Replies that are not a valid answer to a request sent: wrong mode, a kiss, an unknown
+    /// origin, a duplicate, or (NTS) one of the sampled replies whose authenticator fails.
     public var invalid: Int
+    /// NTS: how many replies had their authenticator checked (a sample).
+    public var authenticated: Int
     public var lossFraction: Double
     public var latencyP50Microseconds: Double
     public var latencyP90Microseconds: Double
     public var latencyP99Microseconds: Double
     public var latencyMaxMicroseconds: Double
 
+    /// The generator sent within 3 % of the rate asked for: the step measures the server.
+    public var generatorKeptUp: Bool { Double(achievedRate) >= 0.97 * Double(offeredRate) }
+
     enum CodingKeys: String, CodingKey {
-        case sent, answered, invalid
+        case sent, answered, invalid, authenticated
         case offeredRate = "offered_rate"
+        case achievedRate = "achieved_rate"
         case lossFraction = "loss_fraction"
         case latencyP50Microseconds = "latency_p50_us"
         case latencyP90Microseconds = "latency_p90_us"
@@ -28,17 +41,32 @@ public struct LoadStepResult: Sendable, Codable {
 /// Offers an NTP server a fixed request rate for a while, from many source ports, in batches,
 /// and counts what comes back: the shape of ntpperf, on loopback.
 ///
+/// One thread does everything: it sends what the clock says is due (sendmmsg, 32 at a time,
+/// sockets in turn), then takes whatever replies are waiting on every socket (recvmmsg), and
+/// sleeps (ppoll) only when nothing is due and nothing arrived. On a loaded machine that
+/// keeps the generator's own cost per request near the kernel's, and it measures the rate it
+/// really achieved, so a step it could not offer is reported as such instead of as the server's.
+///
 /// Every request carries `salt ‖ index` as its transmit timestamp; a reply counts when it is in
-/// server mode and its origin timestamp carries our salt and an index we sent. Anything else
-/// is invalid. Latency is from the send batch to the receive batch on CLOCK_MONOTONIC.
+/// server mode, not a kiss, and its origin timestamp carries our salt and an index we sent.
+/// Latency is from the send batch to the receive batch on CLOCK_MONOTONIC.
 public final class NTPLoadGenerator: @unchecked Sendable {
     public let target: SocketAddress
     public let socketCount: Int
-    /// Request templates; a request's transmit timestamp (bytes 40–47) is overwritten unless
-    /// `templatesCarryTheirOwnNonce` (NTS requests, which are sealed over the header).
-    private let templates: [[UInt8]]
+    /// All request templates back to back; a request's transmit timestamp (bytes 40–47) is
+    /// overwritten unless `templatesCarryTheirOwnNonce` (NTS requests, sealed over the header).
+    private let templates: [UInt8]
+    private let templateCount: Int
+    private let packetLength: Int
     private let templatesCarryTheirOwnNonce: Bool
     private let salt: UInt32
+    /// Checks a reply's authenticity (NTS); called for one reply in `checkEvery`.
+    private let replyCheck: (@Sendable (UnsafeRawBufferPointer) -> Bool)?
+    private let checkEvery = 16
+
+    static let sendBatch = 32
+    static let receiveBatch = 64
+    static let receiveSlotBytes = 2048
 
     /// Plain NTP: one 48-byte client request, nonces written per send.
     public init(target: SocketAddress, sockets: Int = 32) {
@@ -46,188 +74,196 @@ public final class NTPLoadGenerator: @unchecked Sendable {
         socketCount = max(1, sockets)
         var request = [UInt8](repeating: 0, count: 48)
         request[0] = 0x23  // LI 0, version 4, mode 3
-        templates = [request]
+        templates = request
+        templateCount = 1
+        packetLength = 48
         templatesCarryTheirOwnNonce = false
         salt = UInt32.random(in: 1...UInt32.max)
+        replyCheck = nil
     }
 
     /// Pre-built requests (e.g. NTS-sealed) that already carry `salt ‖ index` nonces, all of the
-    /// same length; they are sent round-robin.
-    public init(target: SocketAddress, sockets: Int = 32, sealedRequests: [[UInt8]], salt: UInt32) {
+    /// same length; they are sent round-robin. `replyCheck` authenticates a sample of replies.
+    public init(target: SocketAddress, sockets: Int = 32, sealedRequests: [[UInt8]], salt: UInt32,
+                replyCheck: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) {
         self.target = target
         socketCount = max(1, sockets)
-        templates = sealedRequests
+        templates = sealedRequests.flatMap { $0 }
+        templateCount = max(1, sealedRequests.count)
+        packetLength = sealedRequests.first?.count ?? 48
         templatesCarryTheirOwnNonce = true
         self.salt = salt
+        self.replyCheck = replyCheck
     }
 
     /// Runs one step: `rate` requests per second for `seconds`, then waits `drain` for stragglers.
     public func run(rate: Int, seconds: Double, drain: Double = 0.25) throws -> LoadStepResult {
         let sockets = try (0..<socketCount).map { _ in try BatchedUDPSocket(connectedTo: target) }
         let total = max(1, Int(Double(rate) * seconds))
-        let packetLength = templates[0].count
-        let sendTimes = SendTimes(capacity: total)
-        let answered = UnsafeMutableBufferPointer<Bool>.allocate(capacity: total)
-        answered.initialize(repeating: false)
-        defer { answered.deallocate() }
-        let progress = SendProgress()
-        let sender = Thread { [self] in
-            self.send(total: total, rate: rate, sockets: sockets, packetLength: packetLength, sendTimes: sendTimes, progress: progress)
-        }
-        sender.start()
-        var latencies: [UInt64] = []
-        latencies.reserveCapacity(total)
-        var invalid = 0
-        receive(sockets: sockets, total: total, progress: progress, drain: drain, sendTimes: sendTimes, answered: answered,
-                latencies: &latencies, invalid: &invalid)
-        while sender.isExecuting { usleep(1000) }
-        let sent = progress.sent
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return 0 }
-            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
-        }
-        return LoadStepResult(
-            offeredRate: rate, sent: sent, answered: latencies.count, invalid: invalid,
-            lossFraction: sent == 0 ? 1 : 1 - Double(latencies.count) / Double(sent),
-            latencyP50Microseconds: percentile(0.5), latencyP90Microseconds: percentile(0.9),
-            latencyP99Microseconds: percentile(0.99), latencyMaxMicroseconds: Double(latencies.last ?? 0) / 1000
-        )
-    }
-
-    private func send(
-        total: Int, rate: Int, sockets: [BatchedUDPSocket], packetLength: Int,
-        sendTimes: SendTimes, progress: SendProgress
-    ) {
-        let batchSize = 32
-        var buffer = [UInt8](repeating: 0, count: packetLength * batchSize)
+        var step = Step(generator: self, total: total, sockets: sockets)
+        defer { step.release() }
         let start = monotonicNanoseconds()
+        let nanosecondsPerRequest = 1e9 / Double(rate)
         var next = 0
         var socketIndex = 0
-        while next < total {
-            // Pace to the offered rate: send what is due, then yield briefly.
-            let elapsed = monotonicNanoseconds() - start
-            let due = min(total, Int(Double(elapsed) * Double(rate) / 1e9) + 1)
-            if next >= due {
-                usleep(100)
-                continue
-            }
-            let count = min(batchSize, due - next)
-            for slot in 0..<count {
-                let index = next + slot
-                let template = templates[index % templates.count]
-                let base = slot * packetLength
-                buffer.withUnsafeMutableBufferPointer { pointer in
-                    for offset in 0..<packetLength { pointer[base + offset] = template[offset] }
-                    if !templatesCarryTheirOwnNonce {
-                        let nonce = UInt64(salt) << 32 | UInt64(UInt32(truncatingIfNeeded: index))
-                        for byte in 0..<8 { pointer[base + 40 + byte] = UInt8(truncatingIfNeeded: nonce >> (56 - 8 * byte)) }
-                    }
-                }
-            }
+        var sendingEnded: UInt64?
+        while true {
             let now = monotonicNanoseconds()
-            for slot in 0..<count { sendTimes.record(now, at: next + slot) }
-            // Published before the send: a reply can come back before sendBatch returns, and
-            // the receiver must then already count this batch as sent to match it.
-            progress.set(next + count)
-            let accepted = buffer.withUnsafeBytes { sockets[socketIndex].sendBatch($0, length: packetLength, count: count) }
-            socketIndex = (socketIndex + 1) % sockets.count
-            // What the kernel refused counts as sent and lost: the server never had a chance,
-            // but neither does it under real overload.
-            _ = accepted
-            next += count
+            var due = total
+            if next < total {
+                due = min(total, Int(Double(now - start) / nanosecondsPerRequest) + 1)
+                // At most two batches before looking at replies: a generator that falls behind
+                // must not let its own receive queues overflow while it catches up.
+                var batches = 0
+                while next < due, batches < 2 {
+                    let count = min(Self.sendBatch, due - next)
+                    step.send(from: next, count: count, socket: sockets[socketIndex], at: now)
+                    socketIndex = (socketIndex + 1) % sockets.count
+                    next += count
+                    batches += 1
+                }
+                if next == total { sendingEnded = monotonicNanoseconds() }
+            }
+            let received = step.receiveWaiting(sentSoFar: next)
+            if let ended = sendingEnded {
+                if step.answeredCount >= total || monotonicNanoseconds() >= ended + UInt64(drain * 1e9) { break }
+            }
+            if received == 0, next >= due {
+                // Idle: sleep until the next request is due or a reply arrives.
+                let untilDue = next < total ? Double(next) * nanosecondsPerRequest - Double(monotonicNanoseconds() - start) : 1e6
+                step.waitForReplies(nanoseconds: Int(min(1e6, max(0, untilDue))))
+            }
         }
-        progress.finish()
+        let sendingTook = Double((sendingEnded ?? monotonicNanoseconds()) - start)
+        // The last request is due (total − 1) intervals after the first.
+        let planned = Double(total - 1) * nanosecondsPerRequest
+        let achieved = total > 1 ? Double(rate) * min(1, planned / max(sendingTook, 1)) : Double(rate)
+        return step.result(rate: rate, achievedRate: Int(achieved.rounded()), sent: next)
     }
 
-    private func receive(
-        sockets: [BatchedUDPSocket], total: Int, progress: SendProgress, drain: Double,
-        sendTimes: SendTimes, answered: UnsafeMutableBufferPointer<Bool>,
-        latencies: inout [UInt64], invalid: inout Int
-    ) {
-        let slotSize = 2048
-        let batch = 64
-        let slots = UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize * batch, alignment: 16)
-        let lengths = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batch)
-        let stamps = UnsafeMutableBufferPointer<timespec>.allocate(capacity: batch)
-        defer {
+    /// The buffers and tallies of one step.
+    private struct Step {
+        let generator: NTPLoadGenerator
+        let total: Int
+        let sockets: [BatchedUDPSocket]
+        let sendTimes: UnsafeMutableBufferPointer<UInt64>
+        let answered: UnsafeMutableBufferPointer<Bool>
+        let sendBuffer: UnsafeMutableRawBufferPointer
+        let slots: UnsafeMutableRawBufferPointer
+        let lengths: UnsafeMutableBufferPointer<Int32>
+        let stamps: UnsafeMutableBufferPointer<timespec>
+        var latencies: [UInt64] = []
+        var invalid = 0
+        var authenticated = 0
+        var repliesSeen = 0
+        var answeredCount: Int { latencies.count }
+
+        init(generator: NTPLoadGenerator, total: Int, sockets: [BatchedUDPSocket]) {
+            self.generator = generator
+            self.total = total
+            self.sockets = sockets
+            sendTimes = .allocate(capacity: total)
+            sendTimes.initialize(repeating: 0)
+            answered = .allocate(capacity: total)
+            answered.initialize(repeating: false)
+            sendBuffer = .allocate(byteCount: generator.packetLength * NTPLoadGenerator.sendBatch, alignment: 16)
+            slots = .allocate(byteCount: NTPLoadGenerator.receiveSlotBytes * NTPLoadGenerator.receiveBatch, alignment: 16)
+            lengths = .allocate(capacity: NTPLoadGenerator.receiveBatch)
+            stamps = .allocate(capacity: NTPLoadGenerator.receiveBatch)
+            latencies.reserveCapacity(total)
+        }
+
+        func release() {
+            sendTimes.deallocate()
+            answered.deallocate()
+            sendBuffer.deallocate()
             slots.deallocate()
             lengths.deallocate()
             stamps.deallocate()
         }
-        var pollers = sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-        var drainDeadline: UInt64?
-        while true {
-            if drainDeadline == nil, progress.isFinished { drainDeadline = monotonicNanoseconds() + UInt64(drain * 1e9) }
-            if let deadline = drainDeadline, monotonicNanoseconds() >= deadline { break }
-            if latencies.count >= total { break }
-            guard poll(&pollers, nfds_t(pollers.count), 5) > 0 else { continue }
-            for (index, poller) in pollers.enumerated() where poller.revents & Int16(POLLIN) != 0 {
+
+        /// Requests `first ..< first + count` in one sendmmsg. What the kernel refuses counts
+        /// as sent and lost: under real overload the server would not have seen it either.
+        func send(from first: Int, count: Int, socket: BatchedUDPSocket, at now: UInt64) {
+            let length = generator.packetLength
+            generator.templates.withUnsafeBytes { templates in
+                for slot in 0..<count {
+                    let index = first + slot
+                    let template = (index % generator.templateCount) * length
+                    let destination = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[slot * length..<(slot + 1) * length])
+                    destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: templates[template..<template + length]))
+                    if !generator.templatesCarryTheirOwnNonce {
+                        let nonce = UInt64(generator.salt) << 32 | UInt64(UInt32(truncatingIfNeeded: index))
+                        destination.storeBytes(of: nonce.bigEndian, toByteOffset: 40, as: UInt64.self)
+                    }
+                    sendTimes[index] = now
+                }
+            }
+            _ = socket.sendBatch(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(count * length)]), length: length, count: count)
+        }
+
+        /// Takes every reply already waiting on every socket; returns how many.
+        mutating func receiveWaiting(sentSoFar: Int) -> Int {
+            var taken = 0
+            for socket in sockets {
                 while true {
-                    let count = sockets[index].receiveBatch(into: slots, slotSize: slotSize, lengths: lengths, timestamps: stamps)
+                    let count = socket.receiveBatch(into: slots, slotSize: NTPLoadGenerator.receiveSlotBytes, lengths: lengths, timestamps: stamps)
                     if count == 0 { break }
                     let now = monotonicNanoseconds()
                     for message in 0..<count {
-                        let length = Int(lengths[message])
-                        let base = slots.baseAddress.map { UnsafeRawPointer($0) + message * slotSize }
-                        // Server mode, and not a kiss-o'-death (RATE, NTS NAK): those are refusals.
-                        guard let base, length >= 48, base.load(fromByteOffset: 0, as: UInt8.self) & 0x7 == 4,
-                              base.load(fromByteOffset: 1, as: UInt8.self) != 0 else {
-                            invalid += 1
-                            continue
-                        }
-                        var origin: UInt64 = 0
-                        for byte in 0..<8 { origin = origin << 8 | UInt64(base.load(fromByteOffset: 24 + byte, as: UInt8.self)) }
-                        let sequence = Int(origin & 0xFFFF_FFFF)
-                        guard origin >> 32 == UInt64(salt), sequence < total || templatesCarryTheirOwnNonce else {
-                            invalid += 1
-                            continue
-                        }
-                        // Sealed requests are reused round-robin: attribute the reply to the
-                        // latest send of that request.
-                        let slot = templatesCarryTheirOwnNonce ? latestSend(of: sequence, sent: progress.sent) : sequence
-                        guard slot >= 0, slot < total, !answered[slot] else {
-                            invalid += 1
-                            continue
-                        }
-                        answered[slot] = true
-                        latencies.append(now &- sendTimes.time(at: slot))
+                        let reply = UnsafeRawBufferPointer(rebasing: slots[message * NTPLoadGenerator.receiveSlotBytes..<message * NTPLoadGenerator.receiveSlotBytes + Int(lengths[message])])
+                        take(reply, at: now, sentSoFar: sentSoFar)
                     }
+                    taken += count
+                    if count < NTPLoadGenerator.receiveBatch { break }
                 }
             }
+            return taken
+        }
+
+        private mutating func take(_ reply: UnsafeRawBufferPointer, at now: UInt64, sentSoFar: Int) {
+            // Server mode, and not a kiss-o'-death (RATE, NTS NAK): those are refusals.
+            guard reply.count >= 48, reply[0] & 0x7 == 4, reply[1] != 0 else { invalid += 1; return }
+            var origin: UInt64 = 0
+            for byte in 24..<32 { origin = origin << 8 | UInt64(reply[byte]) }
+            let sequence = Int(origin & 0xFFFF_FFFF)
+            guard origin >> 32 == UInt64(generator.salt) else { invalid += 1; return }
+            // Sealed requests are reused round-robin: attribute the reply to the latest send of that request.
+            let slot = generator.templatesCarryTheirOwnNonce ? latestSend(of: sequence, sent: sentSoFar) : sequence
+            guard slot >= 0, slot < total, slot < sentSoFar, !answered[slot] else { invalid += 1; return }
+            repliesSeen += 1
+            if let check = generator.replyCheck, repliesSeen % generator.checkEvery == 0 {
+                guard check(reply) else { invalid += 1; return }
+                authenticated += 1
+            }
+            answered[slot] = true
+            latencies.append(now &- sendTimes[slot])
+        }
+
+        private func latestSend(of templateIndex: Int, sent: Int) -> Int {
+            let count = generator.templateCount
+            guard templateIndex < count, templateIndex < sent else { return -1 }
+            return templateIndex + (sent - 1 - templateIndex) / count * count
+        }
+
+        func waitForReplies(nanoseconds: Int) {
+            BatchedUDPSocket.waitForAnyReadable(sockets, nanoseconds: nanoseconds)
+        }
+
+        mutating func result(rate: Int, achievedRate: Int, sent: Int) -> LoadStepResult {
+            latencies.sort()
+            func percentile(_ p: Double) -> Double {
+                guard !latencies.isEmpty else { return 0 }
+                return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+            }
+            return LoadStepResult(
+                offeredRate: rate, achievedRate: achievedRate, sent: sent, answered: latencies.count, invalid: invalid,
+                authenticated: authenticated, lossFraction: sent == 0 ? 1 : 1 - Double(latencies.count) / Double(sent),
+                latencyP50Microseconds: percentile(0.5), latencyP90Microseconds: percentile(0.9),
+                latencyP99Microseconds: percentile(0.99), latencyMaxMicroseconds: Double(latencies.last ?? 0) / 1000
+            )
         }
     }
-
-    private func latestSend(of templateIndex: Int, sent: Int) -> Int {
-        guard templateIndex < templates.count, templateIndex < sent else { return -1 }
-        let rounds = (sent - 1 - templateIndex) / templates.count
-        return rounds < 0 ? -1 : templateIndex + rounds * templates.count
-    }
-}
-
-/// When each request went out. The sender writes a slot before the request leaves; the receiver
-/// reads it only after the server's reply to that request came back through the kernel, which
-/// orders the two, so the slots need no lock of their own.
-final class SendTimes: @unchecked Sendable {
-    private let times: UnsafeMutableBufferPointer<UInt64>
-    init(capacity: Int) {
-        times = .allocate(capacity: capacity)
-        times.initialize(repeating: 0)
-    }
-    deinit { times.deallocate() }
-    func record(_ time: UInt64, at index: Int) { times[index] = time }
-    func time(at index: Int) -> UInt64 { times[index] }
-}
-
-/// How far the sender has got, for the receiver.
-final class SendProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    private var finished = false
-    func set(_ value: Int) { lock.withLock { count = value } }
-    func finish() { lock.withLock { finished = true } }
-    var sent: Int { lock.withLock { count } }
-    var isFinished: Bool { lock.withLock { finished } }
 }
 
 func monotonicNanoseconds() -> UInt64 {

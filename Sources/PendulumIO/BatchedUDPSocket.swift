@@ -43,4 +43,10 @@ public final class BatchedUDPSocket: @unchecked Sendable {
         let count = min(lengths.count, timestamps.count, slots.count / slotSize)
         return max(0, Int(pendulum_receive_batch(descriptor, slots.baseAddress, slotSize, Int32(count), lengths.baseAddress, timestamps.baseAddress)))
     }
+
+    /// Waits until one of `sockets` has something to read, or `nanoseconds` pass.
+    public static func waitForAnyReadable(_ sockets: [BatchedUDPSocket], nanoseconds: Int) {
+        let descriptors = sockets.map(\.descriptor)
+        _ = descriptors.withUnsafeBufferPointer { pendulum_wait_readable($0.baseAddress, Int32($0.count), max(0, nanoseconds)) }
+    }
 }

@@ -69,6 +69,11 @@ int pendulum_clock_id_for_fd(int fd);
 /// socket, in as few system calls as the kernel allows. Returns how many were sent, or -errno.
 int pendulum_send_batch(int fd, const void *packets, size_t length, int count);
 
+/// Waits up to `nanoseconds` for any of `count` descriptors to become readable (ppoll(2),
+/// which the Swift Glibc module does not export). Returns how many are ready, 0 on timeout,
+/// or -errno.
+int pendulum_wait_readable(const int *descriptors, int count, long nanoseconds);
+
 /// Receives up to `count` (at most 64) datagrams without blocking into `slots`, each
 /// `slot_size` bytes. Fills each one's length and receive timestamp (kernel software timestamp
 /// when the socket has SO_TIMESTAMPING enabled, else zero). Returns how many, or -errno.
