@@ -103,6 +103,22 @@ int pendulum_serve_steer_by_source_address(int fd, int family, int workers) {
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) == 0 ? 0 : -errno;
 }
 
+int pendulum_serve_skip_destination_unless_wildcard(int fd) {
+    struct sockaddr_storage bound;
+    socklen_t length = sizeof bound;
+    if (getsockname(fd, (struct sockaddr *)&bound, &length) != 0) return -errno;
+    int zero = 0;
+    if (bound.ss_family == AF_INET) {
+        if (((struct sockaddr_in *)&bound)->sin_addr.s_addr == htonl(INADDR_ANY)) return 0;
+        return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &zero, sizeof zero) == 0 ? 1 : -errno;
+    }
+    if (bound.ss_family == AF_INET6) {
+        if (IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&bound)->sin6_addr)) return 0;
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &zero, sizeof zero) == 0 ? 1 : -errno;
+    }
+    return 0;
+}
+
 int pendulum_serve_enable_receive_timestamps(int fd) {
     int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
     return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0 ? 0 : -errno;

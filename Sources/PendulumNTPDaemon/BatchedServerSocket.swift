@@ -31,6 +31,8 @@ final class BatchedServerSocket {
             close(fd)
             throw .startup("cannot listen for NTP on \(listen): \(reason)")
         }
+        // Best effort: if it fails, replies still name their source, at a small cost.
+        _ = pendulum_serve_skip_destination_unless_wildcard(fd)
         if shareable && !joiningGroup {
             var one: Int32 = 1
             guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {

@@ -25,6 +25,12 @@ int pendulum_serve_socket_open(int family, int reuse_port, int receive_timeout_m
 /// `workers` is the group's size. Returns 0 or -errno (the kernel then hashes by port too).
 int pendulum_serve_steer_by_source_address(int fd, int family, int workers);
 
+/// On a socket bound to one address (not the wildcard), stops asking the kernel for each
+/// request's destination address: every reply leaves from the bound address anyway, and the
+/// control message costs on every receive and every send. Returns 1 if it stopped, 0 if the
+/// socket is bound to the wildcard (the destination is needed), -errno on failure.
+int pendulum_serve_skip_destination_unless_wildcard(int fd);
+
 /// Asks for kernel software receive timestamps. Returns 0 or -errno.
 int pendulum_serve_enable_receive_timestamps(int fd);
 
