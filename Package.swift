@@ -126,7 +126,7 @@ let package = Package(
             name: "PendulumCommands",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
-                "PendulumNTPDaemon", "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
+                "PendulumNTPDaemon", "PendulumNTPServer", "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
             ],

@@ -1,6 +1,8 @@
 import ArgumentParser
 import PendulumNTP
+import PendulumNTPServer
 import PendulumNTS
+import PendulumTime
 
 /// `pendulum bench aead`: seals and opens per second for the NTS AEADs on NTS-shaped inputs,
 /// plus the whole server-side NTS request path.
@@ -42,10 +44,31 @@ struct BenchAEADCommand: ParsableCommand {
 
         var client = try NTSClientAssociation(aead: .aesSIVCMAC256, keys: keys, cookies: cookies)
         let request = try client.makeRequest(header: NTPHeader(mode: .client), random: &random)
-        report("NTS server request (authenticate+respond)", rate(duration) {
+        report("NTS server request, general path (arrays)", rate(duration) {
             guard case .respond(let authenticated) = NTSServerHandler.authenticate(request, keyset: keyset) else { return }
             _ = NTSServerHandler.response(header: NTPHeader(mode: .server), to: authenticated, keyset: keyset, random: &random)
         })
+        // What a serving worker runs per NTS request: the core's decision with the answer
+        // written in place.
+        var core = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        var buffered = BufferedSystemRandomSource()
+        var reply = [UInt8](repeating: 0, count: 2048)
+        let loopback = ClientAddress(high: 0, low: 0x7F00_0001, isIPv4: true)
+        var answered = 0
+        let perSecond = request.withUnsafeBytes { requestBytes in
+            reply.withUnsafeMutableBytes { replyBytes in
+                rate(duration) {
+                    let served = core.decide(
+                        request: requestBytes, truncated: false, client: loopback, receiveTime: NTPTimestamp(rawValue: 1 << 62),
+                        monotonicNanoseconds: 0, state: .local(stratum: 2), keyset: keyset, random: &buffered, reply: replyBytes,
+                        transmitTime: { NTPTimestamp(rawValue: 1 << 62) }
+                    )
+                    if served.outcome == .responded { answered += 1 }
+                }
+            }
+        }
+        guard answered > 0 else { throw ValidationError("the serving path answered none of its NTS requests") }
+        report("NTS server request, serving path (in place)", perSecond)
     }
 
     private func rate(_ duration: Duration, _ body: () -> Void) -> Double {
