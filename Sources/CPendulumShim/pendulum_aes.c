@@ -173,27 +173,115 @@ void pendulum_siv_cmac_256_clear(pendulum_siv_cmac_256_key *key) {
     wipe(key, 0, sizeof *key);
 }
 
-// S2V (RFC 5297 §2.4) over the two components NTS uses and the plaintext.
+// The 16 bytes of `in` (big-endian) times x in GF(2^128), in a register.
+AES_TARGET static __m128i doubled_block(__m128i in) {
+    uint8_t bytes[16];
+    _mm_storeu_si128((__m128i *)bytes, in);
+    doubled(bytes, bytes);
+    return _mm_loadu_si128((const __m128i *)bytes);
+}
+
+// CMAC's last input block of a whole message: complete, xored with K1; or padded with 0x80 0…
+// and xored with K2.
+AES_TARGET static __m128i final_block(const pendulum_siv_cmac_256_key *key, const uint8_t *message, size_t length) {
+    size_t start = length == 0 ? 0 : (length - 1) / 16 * 16;
+    size_t available = length - start;
+    if (available == 16) {
+        return _mm_xor_si128(_mm_loadu_si128((const __m128i *)(message + start)), _mm_loadu_si128((const __m128i *)key->k1));
+    }
+    uint8_t block[16] = {0};
+    if (available > 0) memcpy(block, message + start, available);
+    block[available] = 0x80;
+    __m128i padded = _mm_loadu_si128((const __m128i *)block);
+    return _mm_xor_si128(padded, _mm_loadu_si128((const __m128i *)key->k2));
+}
+
+// One CMAC computation in progress: `blocks` whole blocks at `data`, then `final` if
+// `has_final`.
+typedef struct {
+    const uint8_t *data;
+    size_t blocks;
+    int has_final;
+    __m128i final;
+    __m128i state;
+} cmac_chain;
+
+// Runs up to three CMAC chains side by side. Each chain is a strict sequence of AES calls, each
+// waiting for the last; chains do not depend on each other, so their rounds interleave and the
+// processor's AES units work on all three at once instead of idling between dependent rounds.
+AES_TARGET static void run_chains(const __m128i rk[11], cmac_chain *chains, int count) {
+    size_t longest = 0;
+    for (int c = 0; c < count; c++) {
+        size_t steps = chains[c].blocks + (chains[c].has_final ? 1 : 0);
+        if (steps > longest) longest = steps;
+    }
+    for (size_t step = 0; step < longest; step++) {
+        __m128i s[3];
+        int active[3] = {0, 0, 0};
+        for (int c = 0; c < count; c++) {
+            cmac_chain *chain = &chains[c];
+            if (step < chain->blocks) {
+                s[c] = _mm_xor_si128(chain->state, _mm_loadu_si128((const __m128i *)(chain->data + 16 * step)));
+            } else if (step == chain->blocks && chain->has_final) {
+                s[c] = _mm_xor_si128(chain->state, chain->final);
+            } else {
+                continue;
+            }
+            s[c] = _mm_xor_si128(s[c], rk[0]);
+            active[c] = 1;
+        }
+        for (int r = 1; r < 10; r++)
+            for (int c = 0; c < count; c++)
+                if (active[c]) s[c] = _mm_aesenc_si128(s[c], rk[r]);
+        for (int c = 0; c < count; c++)
+            if (active[c]) chains[c].state = _mm_aesenclast_si128(s[c], rk[10]);
+    }
+}
+
+// S2V (RFC 5297 §2.4) over the two components NTS uses and the plaintext. CMAC(associated
+// data), CMAC(nonce) and all of the plaintext's CMAC that precedes its last 16 bytes (the only
+// part the chain value D touches, through xorend) are independent, so they run side by side.
 AES_TARGET static void s2v(const pendulum_siv_cmac_256_key *key, const uint8_t *associated_data, size_t associated_data_length,
                            const uint8_t *nonce, size_t nonce_length, const uint8_t *text, size_t length, uint8_t v[16]) {
-    uint8_t d[16], mac[16];
-    doubled(key->zero_mac, d);
-    _mm_storeu_si128((__m128i *)mac, cmac(key->mac_schedule, key->k1, key->k2, associated_data, associated_data_length, NULL));
-    for (int i = 0; i < 16; i++) d[i] ^= mac[i];
-    doubled(d, d);
-    _mm_storeu_si128((__m128i *)mac, cmac(key->mac_schedule, key->k1, key->k2, nonce, nonce_length, NULL));
-    for (int i = 0; i < 16; i++) d[i] ^= mac[i];
+    __m128i rk[11];
+    for (int i = 0; i < 11; i++) rk[i] = _mm_loadu_si128((const __m128i *)(key->mac_schedule + 16 * i));
+    // The plaintext's blocks before the one or two its last 16 bytes fall in.
+    size_t tail_start = length < 16 ? 0 : (length % 16 == 0 ? length - 16 : (length / 16 - 1) * 16);
+    cmac_chain chains[3] = {
+        {associated_data, associated_data_length == 0 ? 0 : (associated_data_length - 1) / 16, 1,
+         final_block(key, associated_data, associated_data_length), _mm_setzero_si128()},
+        {nonce, nonce_length == 0 ? 0 : (nonce_length - 1) / 16, 1, final_block(key, nonce, nonce_length), _mm_setzero_si128()},
+        {text, tail_start / 16, 0, _mm_setzero_si128(), _mm_setzero_si128()},
+    };
+    run_chains(rk, chains, 3);
+    __m128i d = doubled_block(_mm_loadu_si128((const __m128i *)key->zero_mac));
+    d = doubled_block(_mm_xor_si128(d, chains[0].state));
+    d = _mm_xor_si128(d, chains[1].state);
+    __m128i state = chains[2].state;
+    uint8_t tail[32] = {0};
     if (length >= 16) {
-        _mm_storeu_si128((__m128i *)v, cmac(key->mac_schedule, key->k1, key->k2, text, length, d));
+        // The last 16 bytes xored with D, in a copy of the tail: one whole block (K1), or a
+        // whole block and a padded partial one (K2).
+        size_t tail_length = length - tail_start;
+        memcpy(tail, text + tail_start, tail_length);
+        size_t end = tail_length - 16;
+        _mm_storeu_si128((__m128i *)(tail + end), _mm_xor_si128(_mm_loadu_si128((const __m128i *)(tail + end)), d));
+        if (tail_length == 16) {
+            state = _mm_xor_si128(state, _mm_xor_si128(_mm_loadu_si128((const __m128i *)tail), _mm_loadu_si128((const __m128i *)key->k1)));
+        } else {
+            tail[tail_length] = 0x80;
+            state = encrypt(key->mac_schedule, _mm_xor_si128(state, _mm_loadu_si128((const __m128i *)tail)));
+            state = _mm_xor_si128(state, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(tail + 16)), _mm_loadu_si128((const __m128i *)key->k2)));
+        }
     } else {
-        uint8_t last[16];
-        doubled(d, d);
-        for (size_t i = 0; i < 16; i++) last[i] = d[i] ^ (i < length ? text[i] : (i == length ? 0x80 : 0));
-        _mm_storeu_si128((__m128i *)v, cmac(key->mac_schedule, key->k1, key->k2, last, 16, NULL));
-        wipe(last, 0, sizeof last);
+        // Short plaintext: T = dbl(D) xor pad(plaintext), a complete block (K1).
+        if (length > 0) memcpy(tail, text, length);
+        tail[length] = 0x80;
+        state = _mm_xor_si128(doubled_block(d), _mm_loadu_si128((const __m128i *)tail));
+        state = _mm_xor_si128(state, _mm_loadu_si128((const __m128i *)key->k1));
     }
-    wipe(d, 0, sizeof d);
-    wipe(mac, 0, sizeof mac);
+    _mm_storeu_si128((__m128i *)v, encrypt(key->mac_schedule, state));
+    wipe(tail, 0, sizeof tail);
 }
 
 // The CTR start: the synthetic IV with bits 63 and 31 of its low half cleared (§2.6).

@@ -64,6 +64,14 @@ public struct CookieKeyset: Sendable, Hashable {
         return stale.first { $0.id == id }
     }
 
+    /// The AES-instruction key of the key with this id, without copying the key itself: the
+    /// serving path's lookup, once per NTS request.
+    func hardwareKeys(id: UInt32) -> HardwareAES128Keys? {
+        if current.id == id { return current.hardwareKeys }
+        for index in stale.indices where stale[index].id == id { return stale[index].hardwareKeys }
+        return nil
+    }
+
     /// A new cookie for an association, sealed with the current key.
     public func mintCookie(aead: AEADAlgorithm, keys: NTSKeys, random: inout some NTSRandomSource) -> [UInt8] {
         Cookie.mint(aead: aead, keys: keys, masterKey: current, random: &random)

@@ -10,6 +10,8 @@ public struct MasterKey: Sendable, Hashable {
     /// The material's cipher, keyed once: every cookie minted or opened uses it, and serving
     /// threads share it read-only. nil when the material has the wrong length.
     let cipher: AESSIV?
+    /// The cipher's AES-instruction key, for the serving path (nil without AES instructions).
+    let hardwareKeys: HardwareAES128Keys?
 
     public static let algorithm = AEADAlgorithm.aesSIVCMAC256
 
@@ -18,6 +20,7 @@ public struct MasterKey: Sendable, Hashable {
         self.material = material
         self.createdAt = createdAt
         cipher = try? AESSIV(algorithm: Self.algorithm, key: material)
+        hardwareKeys = cipher?.hardwareKeys
     }
 
     public static func == (lhs: MasterKey, rhs: MasterKey) -> Bool {

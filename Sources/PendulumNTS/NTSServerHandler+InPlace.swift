@@ -32,7 +32,7 @@ extension NTSServerHandler {
         request: UnsafeRawBufferPointer, layout: NTSRequestLayout, keyset: CookieKeyset, random: inout some NTSRandomSource,
         reply: UnsafeMutableRawBufferPointer, responseHeader: () -> NTPHeader, nakTransmitTime: () -> NTPTimestamp
     ) -> NTSInPlaceOutcome {
-        guard let cookieKey = keyset.current.cipher?.hardwareKeys else { return .declined }
+        guard let cookieKey = keyset.current.hardwareKeys else { return .declined }
         // The decrypted fields of the authenticator are read in the reply buffer, before the
         // reply is written over them.
         guard reply.count >= request.count else { return .declined }
@@ -67,7 +67,7 @@ extension NTSServerHandler {
         if cookie.count == Cookie.byteCount(for: .aesSIVCMAC512) { return .declined }
         guard cookie.count == Cookie.byteCount(for: .aesSIVCMAC256) else { return nak() }
         let keyID = request.bigEndianUInt32(at: cookie.lowerBound)
-        guard let masterKey = keyset.key(id: keyID)?.cipher?.hardwareKeys else { return nak() }
+        guard let masterKey = keyset.hardwareKeys(id: keyID) else { return nak() }
 
         return withUnsafeTemporaryAllocation(byteCount: plaintextBytes, alignment: 16) { keys -> NTSInPlaceOutcome in
             defer { wipe(keys) }
