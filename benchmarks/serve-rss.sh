@@ -1,12 +1,14 @@
 #!/bin/sh
-# Memory of pendulum-ntpd under sustained load: one worker, plain NTP at RATE requests/s for
-# SECONDS, resident set size sampled every 5 s.
-# Usage: benchmarks/serve-rss.sh [BIN_DIR] [RATE] [SECONDS]
+# Memory of pendulum-ntpd under sustained load: one worker, plain NTP (or NTS with MODE=nts)
+# at RATE requests/s for SECONDS, resident set size sampled every 5 s.
+# Usage: [MODE=nts] benchmarks/serve-rss.sh [BIN_DIR] [RATE] [SECONDS]
 set -eu
 BIN=${1:-.build/release}
 RATE=${2:-200000}
 SECONDS_TOTAL=${3:-60}
 PORT=${NTP_PORT:-21223}
+KE_PORT=${KE_PORT:-24470}
+MODE=${MODE:-plain}
 WORKDIR=$(mktemp -d /tmp/pendulum-serve-rss.XXXXXX)
 PID=""
 cleanup() {
@@ -26,12 +28,32 @@ local-stratum = 2
 [clock]
 kind = "overlay"
 CONF
+TARGET="pendulum-ntpd=127.0.0.1:$PORT"
+NTS_FLAGS=""
+if [ "$MODE" = nts ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORKDIR/key.pem" -out "$WORKDIR/cert.pem" 2>/dev/null
+    cat >> "$WORKDIR/pendulum-ntpd.toml" <<CONF
+
+[[nts-ke-server]]
+listen = "127.0.0.1:$KE_PORT"
+certificate-chain-path = "cert.pem"
+private-key-path = "key.pem"
+ntp-port = $PORT
+
+[keyset]
+key-storage-path = "keys.bin"
+CONF
+    TARGET="$TARGET@$KE_PORT"
+    NTS_FLAGS="--nts --ca-file $WORKDIR/cert.pem"
+fi
 taskset -c "${SERVER_CPU:-0}" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/log" &
 PID=$!
 sleep 1
 echo "t=0 s: $(grep VmRSS /proc/$PID/status | tr -s ' ')"
-taskset -c "${GENERATOR_CPU:-1}" "$BIN/pendulum" bench serve --rates "$RATE" --step-seconds "$SECONDS_TOTAL" \
-    --target "pendulum-ntpd=127.0.0.1:$PORT" > "$WORKDIR/bench.txt" &
+# shellcheck disable=SC2086  # NTS_FLAGS is two words or none
+taskset -c "${GENERATOR_CPU:-1}" "$BIN/pendulum" bench serve $NTS_FLAGS --rates "$RATE" --step-seconds "$SECONDS_TOTAL" \
+    --target "$TARGET" > "$WORKDIR/bench.txt" &
 BENCH=$!
 elapsed=0
 while kill -0 "$BENCH" 2>/dev/null; do

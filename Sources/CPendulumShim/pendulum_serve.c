@@ -348,18 +348,31 @@ int pendulum_serve_send_replies(int fd, pendulum_serve_ring *ring) {
     return sent_total;
 }
 
-int pendulum_serve_read_transmit_timestamps(int fd, size_t field_offset_from_end, uint64_t *fields, struct timespec *times, int capacity) {
+// Where the NTP message starts in a datagram as the error queue returns it: after link, IP
+// and UDP headers of a length that depends on the interface and family. Found from the end:
+// the UDP header's length field, 4 bytes before the payload, is 8 + the payload's length.
+// NTP messages are multiples of 4 bytes, at least 48, and a reply says mode 4.
+static const uint8_t *ntp_message_in(const uint8_t *datagram, size_t length) {
+    for (size_t payload = 48; payload + 8 <= length && payload <= 2048; payload += 4) {
+        const uint8_t *start = datagram + length - payload;
+        size_t udp_length = (size_t)start[-4] << 8 | start[-3];
+        if (udp_length == payload + 8 && (start[0] & 0x7) == 4) return start;
+    }
+    return NULL;
+}
+
+int pendulum_serve_read_transmit_timestamps(int fd, uint64_t *fields, struct timespec *times, int capacity) {
     int found = 0;
     while (found < capacity) {
         // The looped-back datagram with its link, IP and UDP headers in front.
         uint8_t payload[2048 + 128];
         struct pendulum_error_queue_entry entry;
         if (pendulum_read_error_queue(fd, payload, sizeof payload, &entry) < 0) break;
-        if (entry.truncated || entry.length < field_offset_from_end || field_offset_from_end < 8) continue;
-        if (entry.kind == PENDULUM_TS_NONE) continue;
-        const uint8_t *field = payload + entry.length - field_offset_from_end;
+        if (entry.truncated || entry.kind == PENDULUM_TS_NONE) continue;
+        const uint8_t *message = ntp_message_in(payload, entry.length);
+        if (message == NULL) continue;
         uint64_t value = 0;
-        for (int i = 0; i < 8; i++) value = value << 8 | field[i];
+        for (int i = 32; i < 40; i++) value = value << 8 | message[i];
         fields[found] = value;
         times[found] = entry.timestamp;
         found += 1;

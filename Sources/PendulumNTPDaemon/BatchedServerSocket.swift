@@ -116,7 +116,7 @@ final class BatchedServerSocket {
     }
 
     /// The transmit timestamps waiting in the error queue, each with the NTP receive timestamp
-    /// field (bytes 32–39) of the 48-byte reply it belongs to. Does not block.
+    /// field (bytes 32–39) of the reply it belongs to, plain or NTS. Does not block.
     func readTransmitTimestamps(_ body: (_ receiveField: UInt64, _ sentAt: UnixTime) -> Void) -> Int {
         var fields = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         var times = (timespec(), timespec(), timespec(), timespec(), timespec(), timespec(), timespec(), timespec())
@@ -125,7 +125,7 @@ final class BatchedServerSocket {
             let count = withUnsafeMutableBytes(of: &fields) { fieldBytes in
                 withUnsafeMutableBytes(of: &times) { timeBytes in
                     Int(pendulum_serve_read_transmit_timestamps(
-                        descriptor, 16, fieldBytes.baseAddress?.assumingMemoryBound(to: UInt64.self),
+                        descriptor, fieldBytes.baseAddress?.assumingMemoryBound(to: UInt64.self),
                         timeBytes.baseAddress?.assumingMemoryBound(to: timespec.self), 8
                     ))
                 }

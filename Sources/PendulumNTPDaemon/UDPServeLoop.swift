@@ -131,8 +131,7 @@ public final class UDPServeLoop: Sendable {
                     reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(servedClock.now()) }
                 )
                 guard served.replyLength > 0 else { continue }
-                // Only a bare 48-byte reply can be found again by its receive field.
-                let timestamp = served.wantsTransmitTimestamp && served.replyLength == 48
+                let timestamp = served.wantsTransmitTimestamp
                 socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
                 if timestamp { awaitedTransmitTimestamps += 1 }
                 let queuedAt = monotonicNanoseconds()

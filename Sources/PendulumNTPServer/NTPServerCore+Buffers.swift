@@ -81,30 +81,27 @@ extension NTPServerCore {
         // From here on the rate table has seen the request: every path ends in a decision.
         if case .limited? = rateLimiter?.check(client: client, now: monotonicNanoseconds) { return .dropped(.rateLimited) }
         guard let keyset else { return .dropped(.ntsUnavailable) }
-        let version = (request[0] >> 3) & 0x7
-        let poll = Int8(bitPattern: request[2])
-        let origin = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 40))
+        var answer: AnswerHeader?
         let outcome = NTSServerHandler.answerInPlace(
             request: request, layout: layout, keyset: keyset, random: &random, reply: reply,
             responseHeader: {
-                var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
-                header.transmitTimestamp = transmitTime()
-                return header
+                let header = answerHeader(request: request, state: state, receiveTime: receiveTime, transmitTime: transmitTime)
+                answer = header
+                return header.header
             },
             nakTransmitTime: transmitTime
         )
         switch outcome {
         case .responded(let length):
             counters.respondedNTS += 1
-            return ServedRequest(outcome: .responded, replyLength: length)
+            return ServedRequest(outcome: .responded, replyLength: length, wantsTransmitTimestamp: answer?.mayBeInterleaved ?? false,
+                                 isInterleaved: answer?.isInterleaved ?? false)
         case .nak(let length):
             return ServedRequest(outcome: .ntsNak, replyLength: length)
         case .dropped:
             return .dropped(.ntsInvalid)
         case .declined:
-            let bytes = Array(request)
-            guard let header = try? NTPPacket(parsing: bytes).header else { return .dropped(.malformed) }
-            let decision = answerNTS(request: bytes, header: header, state: state, receiveTime: receiveTime, keyset: keyset,
+            let decision = answerNTS(request: Array(request), state: state, receiveTime: receiveTime, keyset: keyset,
                                      random: &random, transmitTime: transmitTime)
             return Self.copied(decision, into: reply)
         }
@@ -144,25 +141,44 @@ extension NTPServerCore {
             return kiss(.rate)
         }
         if configuration.requireNTS { return kiss(.restrict) }
-        var header = Self.responseHeader(version: version, poll: poll, origin: origin, state: state, receiveTime: receiveTime)
-        // RFC 9769: a client that may be interleaved sends a non-zero origin different from its
-        // transmit timestamp. If that origin is the receive timestamp of a response whose
-        // transmit time is known, answer interleaved: origin = the request's receive field,
-        // transmit = when that earlier response really left.
+        let answer = answerHeader(request: request, state: state, receiveTime: receiveTime, transmitTime: transmitTime)
+        answer.header.write(into: reply)
+        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount, wantsTransmitTimestamp: answer.mayBeInterleaved,
+                             isInterleaved: answer.isInterleaved)
+    }
+
+    /// The header of an answer to the client request whose header is the first 48 bytes of
+    /// `request`, basic or interleaved, plain or NTS. Call only for a request that is answered:
+    /// an interleaved answer is counted here.
+    ///
+    /// RFC 9769: a client that may be interleaved sends a non-zero origin different from its
+    /// transmit timestamp. If that origin is the receive timestamp of a response whose transmit
+    /// time is known, the answer is interleaved: origin = the request's receive field,
+    /// transmit = when that earlier response really left.
+    mutating func answerHeader(request: UnsafeRawBufferPointer, state: ServerClockState, receiveTime: NTPTimestamp,
+                               transmitTime: () -> NTPTimestamp) -> AnswerHeader {
+        let origin = request.bigEndianUInt64(at: 40)
+        var header = Self.responseHeader(version: (request[0] >> 3) & 0x7, poll: Int8(bitPattern: request[2]),
+                                         origin: NTPTimestamp(rawValue: origin), state: state, receiveTime: receiveTime)
         let requestOrigin = request.bigEndianUInt64(at: 24)
-        let mayBeInterleaved = interleaved != nil && requestOrigin != 0 && requestOrigin != origin.rawValue
-        var isInterleaved = false
+        let mayBeInterleaved = interleaved != nil && requestOrigin != 0 && requestOrigin != origin
         if mayBeInterleaved, let previousTransmit = interleaved?.transmit(forReceive: NTPTimestamp(rawValue: requestOrigin)) {
             header.originTimestamp = NTPTimestamp(rawValue: request.bigEndianUInt64(at: 32))
             header.transmitTimestamp = previousTransmit
-            isInterleaved = true
             counters.respondedInterleaved &+= 1
-        } else {
-            header.transmitTimestamp = transmitTime()
+            return AnswerHeader(header: header, mayBeInterleaved: true, isInterleaved: true)
         }
-        header.write(into: reply)
-        return ServedRequest(outcome: .responded, replyLength: NTPHeader.byteCount, wantsTransmitTimestamp: mayBeInterleaved, isInterleaved: isInterleaved)
+        header.transmitTimestamp = transmitTime()
+        return AnswerHeader(header: header, mayBeInterleaved: mayBeInterleaved, isInterleaved: false)
     }
+}
+
+/// An answer's header and whether it is, or may later be asked about as, interleaved.
+struct AnswerHeader {
+    var header: NTPHeader
+    /// The client may ask for this answer's real transmit time next: capture it.
+    var mayBeInterleaved: Bool
+    var isInterleaved: Bool
 }
 
 extension NTPServerCore {

@@ -122,7 +122,7 @@ public struct NTPServerCore: Sendable {
 
         if isNTS {
             guard let keyset else { return .drop(.ntsUnavailable) }
-            return answerNTS(request: request, header: packet.header, state: state, receiveTime: receiveTime, keyset: keyset,
+            return answerNTS(request: request, state: state, receiveTime: receiveTime, keyset: keyset,
                              random: &random, transmitTime: transmitTime)
         }
 
@@ -139,7 +139,7 @@ public struct NTPServerCore: Sendable {
 
     /// An NTS request that passed access and rate checks: authenticated answer, NAK or nothing.
     mutating func answerNTS(
-        request: [UInt8], header requestHeader: NTPHeader, state: ServerClockState, receiveTime: NTPTimestamp, keyset: CookieKeyset,
+        request: [UInt8], state: ServerClockState, receiveTime: NTPTimestamp, keyset: CookieKeyset,
         random: inout some NTSRandomSource, transmitTime: () -> NTPTimestamp
     ) -> ServerDecision {
         switch NTSServerHandler.authenticate(request, keyset: keyset) {
@@ -150,8 +150,8 @@ public struct NTPServerCore: Sendable {
             guard nak.count <= request.count else { return .drop(.ntsInvalid) }
             return .ntsNak(nak)
         case .respond(let authenticated):
-            var header = Self.responseHeader(to: requestHeader, state: state, receiveTime: receiveTime)
-            header.transmitTimestamp = transmitTime()
+            // The same header, interleaved or not, as the serving path gives.
+            let header = request.withUnsafeBytes { answerHeader(request: $0, state: state, receiveTime: receiveTime, transmitTime: transmitTime).header }
             let reply = NTSServerHandler.response(header: header, to: authenticated, keyset: keyset, random: &random)
             guard !reply.isEmpty, reply.count <= request.count else { return .drop(.ntsInvalid) }
             counters.respondedNTS += 1

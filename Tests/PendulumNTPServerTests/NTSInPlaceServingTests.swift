@@ -31,9 +31,10 @@ import PendulumTime
 
         /// header ‖ `before` ‖ authenticator(nonce, seal(`encrypted`)) ‖ `after`.
         func request(before: [UInt8], encrypted: [UInt8] = [], nonce: [UInt8] = [UInt8](repeating: 0x5A, count: 16), after: [UInt8] = [],
-                     version: UInt8 = 4) throws -> [UInt8] {
+                     version: UInt8 = 4, origin: UInt64 = 0, receive: UInt64 = 0) throws -> [UInt8] {
             var bytes: [UInt8] = []
-            NTPHeader(version: version, mode: .client, poll: 5, transmitTimestamp: Fixture.clientTransmit).write(to: &bytes)
+            NTPHeader(version: version, mode: .client, poll: 5, originTimestamp: NTPTimestamp(rawValue: origin),
+                      receiveTimestamp: NTPTimestamp(rawValue: receive), transmitTimestamp: Fixture.clientTransmit).write(to: &bytes)
             bytes += before
             let sealed = try AESSIV(algorithm: aead, key: keys.c2s).seal(encrypted, nonce: nonce, associatedData: bytes)
             var body: [UInt8] = []
@@ -169,5 +170,37 @@ import PendulumTime
         }
         #expect(bufferCore.counters[.rateLimited] == 2)
         #expect(arrayCore.counters == bufferCore.counters)
+    }
+
+    /// RFC 9769 over NTS: a request whose origin is the receive timestamp of an earlier answer
+    /// gets that answer's real transmit time, authenticated like any other answer, and both
+    /// paths agree on it.
+    @Test func interleavedNTSRequestsGetThePreviousTransmitTime() throws {
+        let client = Client()
+        let address = try #require(ClientAddress(bytes: Fixture.client))
+        var arrayCore = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        var bufferCore = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        // First exchange: the client may be interleaved (origin non-zero, not its transmit time).
+        let first = try client.request(before: client.uniqueIdentifier + client.cookieField, origin: 0x1111, receive: 0x2222)
+        let (served, reply) = ServingPathTests.served(&bufferCore, first, client: address, keyset: client.keyset)
+        #expect(served.outcome == .responded && served.wantsTransmitTimestamp && !served.isInterleaved)
+        #expect(try NTPPacket(parsing: reply).header.receiveTimestamp == Fixture.t2)
+        let sentAt = NTPTimestamp(rawValue: Fixture.t2.rawValue + 7000)
+        bufferCore.recordTransmit(ofResponseWithReceive: Fixture.t2, at: sentAt)
+        arrayCore.recordTransmit(ofResponseWithReceive: Fixture.t2, at: sentAt)
+        // Second: origin = the server's receive timestamp of the first answer.
+        let second = try client.request(before: client.uniqueIdentifier + client.cookieField, origin: Fixture.t2.rawValue, receive: 0x4444)
+        let decision = Fixture.decide(&arrayCore, second, keyset: client.keyset)
+        let (interleaved, interleavedReply) = ServingPathTests.served(&bufferCore, second, client: address, keyset: client.keyset)
+        #expect(interleaved.isInterleaved && interleaved.wantsTransmitTimestamp)
+        #expect(interleavedReply == decision.reply)
+        let packet = try NTSPacket(parsing: interleavedReply)
+        #expect(packet.header.originTimestamp.rawValue == 0x4444)
+        #expect(packet.header.transmitTimestamp == sentAt)
+        let authenticator = try #require(packet.authenticator)
+        _ = try AESSIV(algorithm: .aesSIVCMAC256, key: client.keys.s2c)
+            .open(authenticator.ciphertext, nonce: authenticator.nonce, associatedData: packet.authenticatedBytes)
+        #expect(bufferCore.counters.respondedInterleaved == 1)
+        #expect(arrayCore.counters.respondedInterleaved == 1)
     }
 }

@@ -70,9 +70,10 @@ void pendulum_serve_queue_reply(pendulum_serve_ring *ring, int index, size_t len
 int pendulum_serve_send_replies(int fd, pendulum_serve_ring *ring);
 
 /// Reads the transmit timestamps the kernel has queued for replies sent with
-/// `timestamp_transmit`, without blocking: for each, the 8 bytes at `field_offset` from the
-/// end of the datagram (the NTP receive timestamp field of a 48-byte reply sits 16 bytes from
-/// its end) as a big-endian number, and the time it left. Returns how many (at most `capacity`).
-int pendulum_serve_read_transmit_timestamps(int fd, size_t field_offset_from_end, uint64_t *fields, struct timespec *times, int capacity);
+/// `timestamp_transmit`, without blocking: for each, the reply's NTP receive timestamp field
+/// (bytes 32–39 of the NTP message, whatever its length) as a big-endian number, and the time
+/// it left. Returns how many (at most `capacity`). Entries whose NTP message cannot be found
+/// are skipped.
+int pendulum_serve_read_transmit_timestamps(int fd, uint64_t *fields, struct timespec *times, int capacity);
 
 #endif
