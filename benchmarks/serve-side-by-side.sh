@@ -10,7 +10,7 @@
 # the first target, so the ratios printed are pendulum-ntpd's rate over chronyd's.
 set -eu
 BIN=${1:-.build/release}
-RATES=${2:-25000,50000,100000,150000,200000,250000,300000,400000}
+RATES=${2:-100000,150000,175000,200000,225000,250000,275000,300000,325000,350000}
 STEP=${3:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 GENERATOR_CPU=${GENERATOR_CPU:-1}
