@@ -6,17 +6,7 @@ import PendulumNTPServer
 import PendulumNTS
 import PendulumTime
 
-private struct CountingRandom: NTSRandomSource {
-    var next: UInt8 = 0
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in next &+= 29; return next }
-    }
-}
-
-private let keyset: CookieKeyset = {
-    var random = CountingRandom()
-    return CookieKeyset.generate(now: 0, random: &random)
-}()
+private let keyset = deterministicKeyset(step: 29)
 
 private let configuration = NTPServerCore.Configuration(
     rateLimit: RateLimiter.Configuration(minimumIntervalNanoseconds: 1_000_000, burst: 3, kissIntervalNanoseconds: 5_000_000, tableSize: 16),

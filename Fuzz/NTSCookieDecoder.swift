@@ -2,15 +2,8 @@
 // total; a keyset that decodes must serialise back to exactly its input.
 import PendulumNTS
 
-private struct CountingRandom: NTSRandomSource {
-    var next: UInt8 = 0
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in next &+= 37; return next }
-    }
-}
-
 private let keyset: CookieKeyset = {
-    var random = CountingRandom()
+    var random = CountingRandom(step: 37)
     var keyset = CookieKeyset.generate(now: 0, random: &random)
     keyset.rotate(now: 86_400, random: &random)
     return keyset

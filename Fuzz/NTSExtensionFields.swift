@@ -4,17 +4,7 @@
 import PendulumNTP
 import PendulumNTS
 
-private struct CountingRandom: NTSRandomSource {
-    var next: UInt8 = 0
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in next &+= 53; return next }
-    }
-}
-
-private let keyset: CookieKeyset = {
-    var random = CountingRandom()
-    return CookieKeyset.generate(now: 0, random: &random)
-}()
+private let keyset = deterministicKeyset(step: 53)
 
 private let keys = NTSKeys(c2s: [UInt8](repeating: 1, count: 32), s2c: [UInt8](repeating: 2, count: 32))
 
@@ -26,7 +16,7 @@ public func fuzzNTSExtensionFields(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     }
     _ = NTSServerHandler.authenticate(bytes, keyset: keyset)
 
-    var random = CountingRandom()
+    var random = CountingRandom(step: 53)
     let cookie = keyset.mintCookie(aead: .aesSIVCMAC256, keys: keys, random: &random)
     guard var client = try? NTSClientAssociation(aead: .aesSIVCMAC256, keys: keys, cookies: [cookie]),
           (try? client.makeRequest(header: NTPHeader(mode: .client), random: &random)) != nil
@@ -35,7 +25,7 @@ public func fuzzNTSExtensionFields(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     // past the UID check to the authenticator.
     var grafted = bytes
     if grafted.count >= 48 + 36 {
-        var uidRandom = CountingRandom()
+        var uidRandom = CountingRandom(step: 53)
         _ = keyset.mintCookie(aead: .aesSIVCMAC256, keys: keys, random: &uidRandom)
         let uid = uidRandom.bytes(32)
         grafted.replaceSubrange(48..<52, with: [0x01, 0x04, 0x00, 36])
