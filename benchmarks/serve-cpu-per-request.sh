@@ -17,27 +17,8 @@ cleanup() {
     rm -rf "$WORKDIR"
 }
 trap cleanup EXIT INT TERM
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORKDIR/key.pem" -out "$WORKDIR/cert.pem" 2>/dev/null
-cat > "$WORKDIR/pendulum-ntpd.toml" <<CONF
-[[server]]
-listen = "127.0.0.1:21323"
-workers = 1
-rate-limit-interval-ms = 0
-[[nts-ke-server]]
-listen = "127.0.0.1:24463"
-certificate-chain-path = "cert.pem"
-private-key-path = "key.pem"
-ntp-port = 21323
-[keyset]
-key-storage-path = "keys.bin"
-[synchronization]
-local-stratum = 2
-
-# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
-[clock]
-kind = "overlay"
-CONF
+. "$(dirname "$0")/benchmark-config.sh"
+write_benchmark_config "$WORKDIR" 21323 24463
 cat > "$WORKDIR/chrony.conf" <<CONF
 port 22323
 bindaddress 127.0.0.1

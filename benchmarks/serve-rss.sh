@@ -16,36 +16,15 @@ cleanup() {
     rm -rf "$WORKDIR"
 }
 trap cleanup EXIT INT TERM
-cat > "$WORKDIR/pendulum-ntpd.toml" <<CONF
-[[server]]
-listen = "127.0.0.1:$PORT"
-workers = 1
-rate-limit-interval-ms = 0
-[synchronization]
-local-stratum = 2
-
-# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
-[clock]
-kind = "overlay"
-CONF
+. "$(dirname "$0")/benchmark-config.sh"
 TARGET="pendulum-ntpd=127.0.0.1:$PORT"
 NTS_FLAGS=""
 if [ "$MODE" = nts ]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORKDIR/key.pem" -out "$WORKDIR/cert.pem" 2>/dev/null
-    cat >> "$WORKDIR/pendulum-ntpd.toml" <<CONF
-
-[[nts-ke-server]]
-listen = "127.0.0.1:$KE_PORT"
-certificate-chain-path = "cert.pem"
-private-key-path = "key.pem"
-ntp-port = $PORT
-
-[keyset]
-key-storage-path = "keys.bin"
-CONF
+    write_benchmark_config "$WORKDIR" "$PORT" "$KE_PORT"
     TARGET="$TARGET@$KE_PORT"
     NTS_FLAGS="--nts --ca-file $WORKDIR/cert.pem"
+else
+    write_benchmark_config "$WORKDIR" "$PORT"
 fi
 taskset -c "${SERVER_CPU:-0}" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/log" &
 PID=$!

@@ -28,32 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-    -addext "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" \
-    -keyout "$WORKDIR/key.pem" -out "$WORKDIR/cert.pem" 2>/dev/null
-
-cat > "$WORKDIR/pendulum-ntpd.toml" <<CONF
-[[server]]
-listen = "127.0.0.1:$NTP_PORT_OURS"
-workers = 1
-rate-limit-interval-ms = 0
-
-[[nts-ke-server]]
-listen = "127.0.0.1:$KE_PORT_OURS"
-certificate-chain-path = "cert.pem"
-private-key-path = "key.pem"
-ntp-port = $NTP_PORT_OURS
-
-[keyset]
-key-storage-path = "keys.bin"
-
-[synchronization]
-local-stratum = 2
-
-# Serve an overlay of the system clock: a benchmark never gets to steer the machine's clock.
-[clock]
-kind = "overlay"
-CONF
+. "$(dirname "$0")/benchmark-config.sh"
+write_benchmark_config "$WORKDIR" "$NTP_PORT_OURS" "$KE_PORT_OURS"
 
 cat > "$WORKDIR/chrony.conf" <<CONF
 port $NTP_PORT_CHRONY
