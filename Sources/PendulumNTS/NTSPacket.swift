@@ -14,15 +14,11 @@ public struct NTSAuthenticator: Sendable, Hashable {
     }
 
     init(parsing body: [UInt8]) throws(NTSPacketError) {
-        guard body.count >= 4 else { throw .authenticatorMalformed(nonceLength: 0, ciphertextLength: 0, bodyLength: body.count) }
-        let nonceLength = Int(body.networkOrderUInt16(at: 0))
-        let ciphertextLength = Int(body.networkOrderUInt16(at: 2))
-        let ciphertextStart = 4 + padded(nonceLength)
-        guard ciphertextLength >= AESSIV.tagByteCount, nonceLength > 0,
-              ciphertextStart + ciphertextLength <= body.count
-        else { throw .authenticatorMalformed(nonceLength: nonceLength, ciphertextLength: ciphertextLength, bodyLength: body.count) }
-        nonce = Array(body[4..<4 + nonceLength])
-        ciphertext = Array(body[ciphertextStart..<ciphertextStart + ciphertextLength])
+        let parts = try body.withUnsafeBytes { raw in
+            Result { () throws(NTSPacketError) in try NTSAuthenticatorLayout(request: raw, value: 0..<raw.count) }
+        }.get()
+        nonce = Array(body[parts.nonce])
+        ciphertext = Array(body[parts.sealed])
     }
 
     var field: ExtensionField {
@@ -82,13 +78,22 @@ public struct NTSPacket: Sendable, Hashable {
 
 /// Reads one extension field at `offset`: type u16, length u16 (whole field, multiple of 4).
 func scanField(_ bytes: [UInt8], at offset: Int) throws(NTSPacketError) -> (ExtensionField, Int) {
+    let (type, length) = try bytes.withUnsafeBytes { raw in
+        Result { () throws(NTSPacketError) in try extensionFieldHeader(in: raw, at: offset) }
+    }.get()
+    return (ExtensionField(type: type, value: Array(bytes[(offset + 4)..<(offset + length)])), length)
+}
+
+/// The type and length of the extension field at `offset`, checked to lie within `bytes`: the
+/// rules every NTS field reader shares, in place.
+func extensionFieldHeader(in bytes: UnsafeRawBufferPointer, at offset: Int) throws(NTSPacketError) -> (type: UInt16, length: Int) {
     let available = bytes.count - offset
     guard available >= ExtensionField.headerByteCount else { throw .fieldHeaderTruncated(offset: offset, available: available) }
-    let type = bytes.networkOrderUInt16(at: offset)
-    let length = Int(bytes.networkOrderUInt16(at: offset + 2))
+    let type = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
     guard length >= ExtensionField.headerByteCount, length % 4 == 0 else { throw .fieldLengthInvalid(offset: offset, length: length) }
     guard length <= available else { throw .fieldOverrunsPacket(offset: offset, length: length, available: available) }
-    return (ExtensionField(type: type, value: Array(bytes[(offset + 4)..<(offset + length)])), length)
+    return (type, length)
 }
 
 /// Reads a whole buffer as a sequence of extension fields (the decrypted contents of an

@@ -64,8 +64,8 @@ public struct NTSRequestLayout: Sendable, Hashable {
     }
 }
 
-/// The parts of an authenticator's value (RFC 8915 §5.6), with `NTSAuthenticator(parsing:)`'s
-/// rules and errors: nonce and ciphertext (synthetic IV first) within the value.
+/// The parts of an authenticator's value (RFC 8915 §5.6): nonce and ciphertext (synthetic IV
+/// first) within the value, found in place. `NTSAuthenticator(parsing:)` reads through it too.
 struct NTSAuthenticatorLayout {
     var nonce: Range<Int>
     var sealed: Range<Int>

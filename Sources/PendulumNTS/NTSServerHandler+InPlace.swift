@@ -177,12 +177,7 @@ extension NTSServerHandler {
         var offset = 0
         var count = 0
         while offset < bytes.count {
-            let available = bytes.count - offset
-            guard available >= ExtensionField.headerByteCount else { throw .fieldHeaderTruncated(offset: offset, available: available) }
-            let type = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
-            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
-            guard length >= ExtensionField.headerByteCount, length % 4 == 0 else { throw .fieldLengthInvalid(offset: offset, length: length) }
-            guard length <= available else { throw .fieldOverrunsPacket(offset: offset, length: length, available: available) }
+            let (type, length) = try extensionFieldHeader(in: bytes, at: offset)
             if type == ExtensionFieldType.ntsCookiePlaceholder { count += 1 }
             offset += length
         }
