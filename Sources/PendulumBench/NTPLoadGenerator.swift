@@ -26,6 +26,13 @@ public struct LoadStepResult: Sendable, Codable {
     /// The generator sent within 3 % of the rate asked for: the step measures the server.
     public var generatorKeptUp: Bool { Double(achievedRate) >= 0.97 * Double(offeredRate) }
 
+    /// Valid answers per second over the time the requests were sent in. Once a server is
+    /// offered more than it can take, this is its throughput whatever the loss.
+    public var answeredRate: Int {
+        guard sent > 0 else { return 0 }
+        return Int((Double(answered) * Double(achievedRate) / Double(sent)).rounded())
+    }
+
     enum CodingKeys: String, CodingKey {
         case sent, answered, invalid, authenticated
         case offeredRate = "offered_rate"

@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: server throughput on loopback, protocol cores.",
-        subcommands: [BenchServeCommand.self, BenchAEADCommand.self, BenchNTSKECommand.self]
+        subcommands: [BenchServeCommand.self, BenchAEADCommand.self, BenchNTSKECommand.self, BenchReflectCommand.self]
     )
 }

@@ -61,11 +61,23 @@ struct BenchServeCommand: AsyncParsableCommand {
         /// The lowest rate the generator achieved at a step it could not offer in full while
         /// this target still lost < 1 %: the server's limit is above what could be measured.
         var generatorLimit: Int?
+        /// The most valid answers per second at any step: the throughput once saturated.
+        var mostAnsweredPerSecond: Int { steps.map(\.answeredRate).max() ?? 0 }
 
         enum CodingKeys: String, CodingKey {
             case target, steps
             case highestRateUnderOnePercentLoss = "highest_rate_under_1pct_loss"
             case generatorLimit = "generator_limited_at"
+            case mostAnsweredPerSecond = "most_answered_per_second"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(target, forKey: .target)
+            try container.encode(steps, forKey: .steps)
+            try container.encodeIfPresent(highestRateUnderOnePercentLoss, forKey: .highestRateUnderOnePercentLoss)
+            try container.encodeIfPresent(generatorLimit, forKey: .generatorLimit)
+            try container.encode(mostAnsweredPerSecond, forKey: .mostAnsweredPerSecond)
         }
     }
 
@@ -141,6 +153,14 @@ struct BenchServeCommand: AsyncParsableCommand {
             }
             if let limit = report.generatorLimit {
                 text += " — a lower bound: at higher rates the generator itself could offer only \(limit)/s, and still under 1 % was lost"
+            }
+            print(text)
+        }
+        let baselineAnswered = reports.first?.mostAnsweredPerSecond ?? 0
+        for report in reports {
+            var text = "\(report.target): most answered per second at any step: \(report.mostAnsweredPerSecond)"
+            if baselineAnswered > 0, report.target != reports.first?.target {
+                text += String(format: " (%.2f× %@)", Double(report.mostAnsweredPerSecond) / Double(baselineAnswered), reports[0].target)
             }
             print(text)
         }

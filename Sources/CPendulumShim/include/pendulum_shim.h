@@ -13,6 +13,7 @@
 // existed are invalidated (an umbrella directory does not notice a new header).
 #include "pendulum_serve.h"
 #include "pendulum_aes.h"
+#include "pendulum_reflect.h"
 
 /// Where a packet timestamp came from.
 enum pendulum_timestamp_kind {
