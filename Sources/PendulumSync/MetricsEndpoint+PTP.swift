@@ -3,23 +3,17 @@ import Prometheus
 extension MetricsEndpoint {
     /// pendulum-ptpd's gauges: the servo's view, each port's state and the bad-input counters.
     func addPTPGauges(_ ptp: ObservationSnapshot.PTP) {
-        func gauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
-            let metric = labels.isEmpty
-                ? registry.makeGauge(name: name, help: help)
-                : registry.makeGauge(name: name, labels: labels, help: help)
-            metric.set(value)
-        }
         if let offset = ptp.offsetFromMasterSeconds {
-            gauge("pendulum_ptp_offset_from_master_seconds", "Latest offsetFromMaster measured on the slave port", offset)
+            setGauge("pendulum_ptp_offset_from_master_seconds", "Latest offsetFromMaster measured on the slave port", offset)
         }
         if let delay = ptp.meanPathDelaySeconds {
-            gauge("pendulum_ptp_mean_path_delay_seconds", "Latest meanPathDelay (E2E) or link delay (P2P)", delay)
+            setGauge("pendulum_ptp_mean_path_delay_seconds", "Latest meanPathDelay (E2E) or link delay (P2P)", delay)
         }
-        gauge("pendulum_ptp_frequency_ppb", "Frequency correction applied to the steered clock", ptp.frequencyPPB)
-        gauge("pendulum_ptp_offset_samples", "Offsets measured since start", Double(ptp.offsetSamples))
-        gauge("pendulum_ptp_steps_removed", "stepsRemoved from the grandmaster", Double(ptp.stepsRemoved))
+        setGauge("pendulum_ptp_frequency_ppb", "Frequency correction applied to the steered clock", ptp.frequencyPPB)
+        setGauge("pendulum_ptp_offset_samples", "Offsets measured since start", Double(ptp.offsetSamples))
+        setGauge("pendulum_ptp_steps_removed", "stepsRemoved from the grandmaster", Double(ptp.stepsRemoved))
         for port in ptp.ports {
-            gauge("pendulum_ptp_port_state",
+            setGauge("pendulum_ptp_port_state",
                   "IEEE 1588 portState: 1 INITIALIZING, 2 FAULTY, 3 DISABLED, 4 LISTENING, 5 PRE_MASTER, 6 MASTER, 7 PASSIVE, 8 UNCALIBRATED, 9 SLAVE",
                   Double(port.stateCode), labels: [("interface", port.interface), ("port", String(port.portNumber))])
         }
@@ -30,7 +24,7 @@ extension MetricsEndpoint {
             ("ignored", counters.ignored), ("missing_transmit_timestamps", counters.missingTransmitTimestamps),
             ("send_errors", counters.sendErrors),
         ] {
-            gauge("pendulum_ptp_messages", "PTP messages received, and those ignored or lost by reason", Double(value),
+            setGauge("pendulum_ptp_messages", "PTP messages received, and those ignored or lost by reason", Double(value),
                   labels: [("class", reason)])
         }
     }

@@ -121,42 +121,44 @@ public final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
+    /// Sets the gauge `name` (a whole Prometheus name; the registry keeps one per name and
+    /// label set, so rendering again updates it).
+    func setGauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
+        let descriptor = MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        let metric = labels.isEmpty ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: labels)
+        metric.set(value)
+    }
+
     /// The Prometheus text exposition of the current snapshot, names prefixed `pendulum_`.
     public func render() -> String {
         let state = snapshot()
         let system = state.system
-        func gauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
-            let metric = labels.isEmpty
-                ? registry.makeGauge(name: name, help: help)
-                : registry.makeGauge(name: name, labels: labels, help: help)
-            metric.set(value)
-        }
-        gauge("pendulum_system_synchronized", "1 when the daemon considers its clock synchronised", system.synchronized ? 1 : 0)
-        gauge("pendulum_system_stratum", "Stratum the daemon serves", Double(system.stratum))
-        gauge("pendulum_system_leap", "Leap indicator the daemon serves (3: unsynchronised)", Double(system.leap))
-        gauge("pendulum_system_offset_seconds", "Estimated offset of the combined sources from the local clock", system.offsetSeconds)
-        gauge("pendulum_system_uncertainty_seconds", "Uncertainty of that offset", system.uncertaintySeconds)
-        gauge("pendulum_system_root_delay_seconds", "Root delay the daemon serves", system.rootDelaySeconds)
-        gauge("pendulum_system_root_dispersion_seconds", "Root dispersion the daemon serves", system.rootDispersionSeconds)
-        gauge("pendulum_clock_frequency_ppm", "Frequency correction applied to the clock", state.clock.frequencyPPM)
+        setGauge("pendulum_system_synchronized", "1 when the daemon considers its clock synchronised", system.synchronized ? 1 : 0)
+        setGauge("pendulum_system_stratum", "Stratum the daemon serves", Double(system.stratum))
+        setGauge("pendulum_system_leap", "Leap indicator the daemon serves (3: unsynchronised)", Double(system.leap))
+        setGauge("pendulum_system_offset_seconds", "Estimated offset of the combined sources from the local clock", system.offsetSeconds)
+        setGauge("pendulum_system_uncertainty_seconds", "Uncertainty of that offset", system.uncertaintySeconds)
+        setGauge("pendulum_system_root_delay_seconds", "Root delay the daemon serves", system.rootDelaySeconds)
+        setGauge("pendulum_system_root_dispersion_seconds", "Root dispersion the daemon serves", system.rootDispersionSeconds)
+        setGauge("pendulum_clock_frequency_ppm", "Frequency correction applied to the clock", state.clock.frequencyPPM)
         if let offset = state.clock.offsetFromSystemSeconds {
-            gauge("pendulum_clock_offset_from_system_seconds", "Overlay clock minus system clock", offset)
+            setGauge("pendulum_clock_offset_from_system_seconds", "Overlay clock minus system clock", offset)
         }
         for source in state.sources {
             let labels = [("source", source.name), ("mode", source.mode)]
-            gauge("pendulum_source_reachable", "1 when the source answered one of the last 8 polls", source.reachable ? 1 : 0, labels: labels)
-            gauge("pendulum_source_selected", "1 for the source the clock follows", source.selected ? 1 : 0, labels: labels)
-            gauge("pendulum_source_falseticker", "1 when selection rejected the source", source.falseticker ? 1 : 0, labels: labels)
-            if let offset = source.offsetSeconds { gauge("pendulum_source_offset_seconds", "Estimated source offset", offset, labels: labels) }
-            if let delay = source.delaySeconds { gauge("pendulum_source_delay_seconds", "Last round-trip delay", delay, labels: labels) }
+            setGauge("pendulum_source_reachable", "1 when the source answered one of the last 8 polls", source.reachable ? 1 : 0, labels: labels)
+            setGauge("pendulum_source_selected", "1 for the source the clock follows", source.selected ? 1 : 0, labels: labels)
+            setGauge("pendulum_source_falseticker", "1 when selection rejected the source", source.falseticker ? 1 : 0, labels: labels)
+            if let offset = source.offsetSeconds { setGauge("pendulum_source_offset_seconds", "Estimated source offset", offset, labels: labels) }
+            if let delay = source.delaySeconds { setGauge("pendulum_source_delay_seconds", "Last round-trip delay", delay, labels: labels) }
             if let uncertainty = source.uncertaintySeconds {
-                gauge("pendulum_source_uncertainty_seconds", "Uncertainty of the source offset", uncertainty, labels: labels)
+                setGauge("pendulum_source_uncertainty_seconds", "Uncertainty of the source offset", uncertainty, labels: labels)
             }
-            if let poll = source.poll { gauge("pendulum_source_poll_log2_seconds", "Poll interval, log2 seconds", Double(poll), labels: labels) }
+            if let poll = source.poll { setGauge("pendulum_source_poll_log2_seconds", "Poll interval, log2 seconds", Double(poll), labels: labels) }
         }
         for server in state.servers {
             for (counter, value) in server.counters {
-                gauge("pendulum_server_packets", "Server packets by class", Double(value), labels: [("listen", server.listen), ("class", counter)])
+                setGauge("pendulum_server_packets", "Server packets by class", Double(value), labels: [("listen", server.listen), ("class", counter)])
             }
         }
         if let ptp = state.ptp { addPTPGauges(ptp) }
