@@ -48,22 +48,26 @@ extension NTPServerCore {
         ) {
             served = answered
         } else {
+            var answer: AnswerHeader?
             let decision = evaluate(request: Array(request), client: client, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
-                                    state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
-            served = Self.copied(decision, into: reply)
+                                    state: state, keyset: keyset, random: &random, transmitTime: transmitTime, answer: &answer)
+            served = Self.copied(decision, answer: answer, into: reply)
         }
         counters.record(served.outcome)
         return served
     }
 
-    /// A decision of the array form, its reply copied into the caller's buffer.
-    static func copied(_ decision: ServerDecision, into reply: UnsafeMutableRawBufferPointer) -> ServedRequest {
+    /// A decision of the array form, its reply copied into the caller's buffer; `answer`, the
+    /// header of a mode 4 answer, says whether it is or may become interleaved.
+    static func copied(_ decision: ServerDecision, answer: AnswerHeader?, into reply: UnsafeMutableRawBufferPointer) -> ServedRequest {
         guard let bytes = decision.reply else { return ServedRequest(outcome: decision.outcome, replyLength: 0) }
         guard bytes.count <= reply.count else {
             return .dropped(decision.outcome == .responded && !bytes.isEmpty ? .ntsInvalid : .malformed)
         }
         reply.copyBytes(from: bytes)
-        return ServedRequest(outcome: decision.outcome, replyLength: bytes.count)
+        guard decision.outcome == .responded, let answer else { return ServedRequest(outcome: decision.outcome, replyLength: bytes.count) }
+        return ServedRequest(outcome: .responded, replyLength: bytes.count, wantsTransmitTimestamp: answer.mayBeInterleaved,
+                             isInterleaved: answer.isInterleaved)
     }
 
     /// An NTS request decided and answered in the caller's buffers, by the same rules in the
@@ -101,9 +105,10 @@ extension NTPServerCore {
         case .dropped:
             return .dropped(.ntsInvalid)
         case .declined:
+            var declinedAnswer: AnswerHeader?
             let decision = answerNTS(request: Array(request), state: state, receiveTime: receiveTime, keyset: keyset,
-                                     random: &random, transmitTime: transmitTime)
-            return Self.copied(decision, into: reply)
+                                     random: &random, transmitTime: transmitTime, answer: &declinedAnswer)
+            return Self.copied(decision, answer: declinedAnswer, into: reply)
         }
     }
 

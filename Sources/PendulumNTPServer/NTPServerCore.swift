@@ -62,8 +62,9 @@ public struct NTPServerCore: Sendable {
     ) -> ServerDecision {
         let decision: ServerDecision
         if let address = ClientAddress(bytes: client) {
+            var answer: AnswerHeader?
             decision = evaluate(request: request, client: address, receiveTime: receiveTime, monotonicNanoseconds: monotonicNanoseconds,
-                                state: state, keyset: keyset, random: &random, transmitTime: transmitTime)
+                                state: state, keyset: keyset, random: &random, transmitTime: transmitTime, answer: &answer)
         } else {
             // Not an IPv4 or IPv6 address: nothing to check access or rates against.
             decision = .drop(.denied)
@@ -72,10 +73,13 @@ public struct NTPServerCore: Sendable {
         return decision
     }
 
+    /// - Parameter answer: set to the header of a mode 4 answer with extension fields (plain or
+    ///   NTS), which the serving path needs to know whether to capture the reply's transmit
+    ///   timestamp. Bare headers are answered by `decideHeaderOnly`, which says so itself.
     mutating func evaluate(
         request: [UInt8], client: ClientAddress, receiveTime: NTPTimestamp, monotonicNanoseconds: Int64,
         state: ServerClockState, keyset: CookieKeyset?, random: inout some NTSRandomSource,
-        transmitTime: () -> NTPTimestamp
+        transmitTime: () -> NTPTimestamp, answer: inout AnswerHeader?
     ) -> ServerDecision {
         // Cheapest checks first, on the raw first byte: nothing but a client request is read further.
         guard request.count <= configuration.maximumRequestBytes else { return .drop(.oversized) }
@@ -123,24 +127,26 @@ public struct NTPServerCore: Sendable {
         if isNTS {
             guard let keyset else { return .drop(.ntsUnavailable) }
             return answerNTS(request: request, state: state, receiveTime: receiveTime, keyset: keyset,
-                             random: &random, transmitTime: transmitTime)
+                             random: &random, transmitTime: transmitTime, answer: &answer)
         }
 
         if configuration.requireNTS {
             return kiss(.restrict, request: request, receiveTime: receiveTime, transmitTime: transmitTime)
         }
-        var header = Self.responseHeader(to: packet.header, state: state, receiveTime: receiveTime)
+        // Extension fields the server does not act on are not echoed; the answer is a header, and
+        // interleaved like any other (RFC 9769 does not depend on what follows the header).
+        let answered = request.withUnsafeBytes { answerHeader(request: $0, state: state, receiveTime: receiveTime, transmitTime: transmitTime) }
+        answer = answered
         var reply: [UInt8] = []
         reply.reserveCapacity(NTPHeader.byteCount)
-        header.transmitTimestamp = transmitTime()
-        header.write(to: &reply)
+        answered.header.write(to: &reply)
         return .respond(reply)
     }
 
     /// An NTS request that passed access and rate checks: authenticated answer, NAK or nothing.
     mutating func answerNTS(
         request: [UInt8], state: ServerClockState, receiveTime: NTPTimestamp, keyset: CookieKeyset,
-        random: inout some NTSRandomSource, transmitTime: () -> NTPTimestamp
+        random: inout some NTSRandomSource, transmitTime: () -> NTPTimestamp, answer: inout AnswerHeader?
     ) -> ServerDecision {
         switch NTSServerHandler.authenticate(request, keyset: keyset) {
         case .drop:
@@ -151,10 +157,11 @@ public struct NTPServerCore: Sendable {
             return .ntsNak(nak)
         case .respond(let authenticated):
             // The same header, interleaved or not, as the serving path gives.
-            let header = request.withUnsafeBytes { answerHeader(request: $0, state: state, receiveTime: receiveTime, transmitTime: transmitTime).header }
-            let reply = NTSServerHandler.response(header: header, to: authenticated, keyset: keyset, random: &random)
+            let answered = request.withUnsafeBytes { answerHeader(request: $0, state: state, receiveTime: receiveTime, transmitTime: transmitTime) }
+            let reply = NTSServerHandler.response(header: answered.header, to: authenticated, keyset: keyset, random: &random)
             guard !reply.isEmpty, reply.count <= request.count else { return .drop(.ntsInvalid) }
             counters.respondedNTS += 1
+            answer = answered
             return .respond(reply)
         }
     }

@@ -175,6 +175,28 @@ import PendulumTime
         #expect(core.counters.responded == 2)
     }
 
+    /// A plain request with extension fields the server does not act on is answered with a
+    /// header like any other, interleaved included.
+    @Test func extensionFieldsDoNotPreventInterleavedMode() throws {
+        var core = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
+        let client = try #require(ClientAddress(bytes: Fixture.client))
+        var field: [UInt8] = []
+        ExtensionField(type: 0x2005, value: [UInt8](repeating: 0xAB, count: 12)).write(to: &field)
+        let first = Self.request(origin: 0x1111, receive: 0x2222, transmit: 0x3333) + field
+        let (basic, basicReply) = ServingPathTests.served(&core, first, client: client)
+        #expect(basic.outcome == .responded && basic.wantsTransmitTimestamp && !basic.isInterleaved)
+        #expect(basicReply.count == NTPHeader.byteCount)
+        let sentAt = NTPTimestamp(rawValue: Fixture.t2.rawValue + 3000)
+        core.recordTransmit(ofResponseWithReceive: Fixture.t2, at: sentAt)
+        let second = Self.request(origin: Fixture.t2.rawValue, receive: 0x4444, transmit: 0x5555) + field
+        let (interleaved, interleavedReply) = ServingPathTests.served(&core, second, client: client)
+        #expect(interleaved.isInterleaved && interleaved.wantsTransmitTimestamp)
+        let header = try NTPPacket(parsing: interleavedReply).header
+        #expect(header.originTimestamp.rawValue == 0x4444)
+        #expect(header.transmitTimestamp == sentAt)
+        #expect(core.counters.respondedInterleaved == 1)
+    }
+
     @Test func basicClientsNeverLookInterleaved() throws {
         var core = NTPServerCore(configuration: NTPServerCore.Configuration(rateLimit: nil))
         let client = try #require(ClientAddress(bytes: Fixture.client))
