@@ -2,11 +2,17 @@ import NIOConcurrencyHelpers
 import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
+import Synchronization
 
 /// What every serving thread reads for each request (the clock state and the cookie keyset)
 /// and what they report back (their counters). Writers are rare: rotation, discipline updates.
 public final class ServingState: Sendable {
     private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?)>
+    /// Counts updates of `shared`. A serving thread keeps its own copy of the clock state and
+    /// keyset and compares this number once per batch, without a lock: it takes the lock only
+    /// after an update, so a key rotation never makes a worker wait, and workers never contend
+    /// with each other for the lock.
+    private let updates = Atomic<Int>(0)
     private let countersByLoop: NIOLockedValueBox<[Int: ServerCounters]>
     /// The clock whose time is served: the one the daemon disciplines. Kernel receive
     /// timestamps (system clock) are mapped onto it for T2; T3 is read from it.
@@ -22,9 +28,19 @@ public final class ServingState: Sendable {
 
     public var keyset: CookieKeyset? { shared.withLockedValue { $0.keyset } }
 
-    public func update(keyset: CookieKeyset) { shared.withLockedValue { $0.keyset = keyset } }
+    public func update(keyset: CookieKeyset) {
+        shared.withLockedValue { $0.keyset = keyset }
+        updates.add(1, ordering: .releasing)
+    }
 
-    public func update(clock: ServerClockState) { shared.withLockedValue { $0.clock = clock } }
+    public func update(clock: ServerClockState) {
+        shared.withLockedValue { $0.clock = clock }
+        updates.add(1, ordering: .releasing)
+    }
+
+    /// How many updates there have been: a worker's copy taken after reading `n` here is at
+    /// least as new as update `n`.
+    var updateCount: Int { updates.load(ordering: .acquiring) }
 
     func publish(_ counters: ServerCounters, loop: Int) { countersByLoop.withLockedValue { $0[loop] = counters } }
 

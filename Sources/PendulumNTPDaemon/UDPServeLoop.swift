@@ -95,6 +95,8 @@ public final class UDPServeLoop: Sendable {
         // the error queue is only polled while there are some.
         var awaitedTransmitTimestamps = 0
         let servedClock = state.servedClock
+        var seenUpdates = state.updateCount
+        var (clock, keyset) = state.snapshot
         func collectTransmitTimestamps(justSent: Bool) {
             let read = socket.readTransmitTimestamps { receiveField, sentAt in
                 core.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: receiveField),
@@ -113,9 +115,13 @@ public final class UDPServeLoop: Sendable {
             }
             // Transmit times of earlier replies first: an interleaved request may ask for them.
             if awaitedTransmitTimestamps > 0 { collectTransmitTimestamps(justSent: false) }
-            // One look at the shared state per batch: the discipline and the keyset change
-            // seldom, and a batch is answered within microseconds.
-            let (clock, keyset) = state.snapshot
+            // The discipline and the keyset change seldom: this worker's copy is renewed only
+            // after an update (one atomic load per batch, no lock).
+            let updates = state.updateCount
+            if updates != seenUpdates {
+                (clock, keyset) = state.snapshot
+                seenUpdates = updates
+            }
             let now = monotonicNanoseconds()
             // When the oldest queued reply read its T3: replies wait for the batch's sendmmsg,
             // and a T3 that waits long is a T3 that lies. Past the bound, send what is queued.

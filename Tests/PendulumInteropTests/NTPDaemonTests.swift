@@ -80,6 +80,27 @@ extension NTPDaemonInteropTests {
             #expect(result.stderr.contains("certificate-chain-path \(certificate.certificatePath): No such file or directory"), "\(result.stderr)")
         }
 
+        /// Serving workers keep their own copy of the keyset and renew it only after an update:
+        /// cookies NTS-KE mints under a key several rotations newer than the one the workers
+        /// started with must still open (with one stale key kept, the first key is long gone).
+        @Test func cookiesUnderAKeyRotatedInWhileServingOpen() async throws {
+            let daemon = try await offCooperativePool { try NTPDaemonProcess(nts: true, keysetLines: ["rotation-period-seconds = 1", "stale-key-count = 1"]) }
+            defer { daemon.remove() }
+            let certificate = try #require(daemon.certificate)
+            let arguments = [
+                "query", "--nts", "--json", "--samples", "1", "--ca-file", certificate.certificatePath, "--ke-port", "\(daemon.ntsKEPort ?? 0)",
+                "--port", "\(daemon.ntpPort)", "127.0.0.1",
+            ]
+            let first = try await offCooperativePool { try ChildProcess.run(TestPaths.pendulum, arguments, timeout: 15) }
+            #expect(first.status == 0, "\(first.stderr)")
+            try await Task.sleep(for: .milliseconds(3500))
+            let later = try await offCooperativePool { try ChildProcess.run(TestPaths.pendulum, arguments, timeout: 15) }
+            #expect(later.status == 0, "\(later.stderr)")
+            let stopped = try await offCooperativePool { daemon.stop() }
+            #expect(stopped.log.components(separatedBy: "rotated NTS cookie key").count >= 3, "\(stopped.log)")
+            #expect(stopped.log.contains("nts-nak=0"), "\(stopped.log)")
+        }
+
         @Test func rotationThatCannotBeSavedKeepsTheOldKeyAndSaysSoOnce() async throws {
             let daemon = try await offCooperativePool { try NTPDaemonProcess(nts: true, keysetLines: ["rotation-period-seconds = 1"]) }
             defer { daemon.remove() }
