@@ -37,14 +37,17 @@ let package = Package(
         .target(name: "PendulumTOML", swiftSettings: swiftSettings),
         // Time types: NTP/Unix/PTP timestamps, durations. No dependencies.
         .target(name: "PendulumTime", swiftSettings: swiftSettings),
+        // Big-endian reading and writing of wire bytes, shared by the NTP, NTS and PTP codecs.
+        // No dependencies.
+        .target(name: "PendulumWire", swiftSettings: swiftSettings),
         // NTP core: wire codec and client/server decisions, no I/O.
-        .target(name: "PendulumNTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .target(name: "PendulumNTP", dependencies: ["PendulumTime", "PendulumWire"], swiftSettings: swiftSettings),
         // NTS core (RFC 8915): AES-SIV, NTS-KE records, cookies and master keys, NTS extension
         // fields. Sans-IO except the key file persistence helper.
         .target(
             name: "PendulumNTS",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "CPendulumShim",
+                "PendulumTime", "PendulumNTP", "PendulumWire", "CPendulumShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -58,7 +61,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
-        .target(name: "PendulumPTP", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
+        .target(name: "PendulumPTP", dependencies: ["PendulumTime", "PendulumWire"], swiftSettings: swiftSettings),
 
         // Linux shim: what Glibc does not export to Swift (CMSG macros, SO_TIMESTAMPING, timex, mmsg).
         .target(name: "CPendulumShim"),
@@ -90,7 +93,7 @@ let package = Package(
         ),
         // NTP server core: response decisions, access lists, rate limiting, NTS. No I/O.
         .target(
-            name: "PendulumNTPServer", dependencies: ["PendulumTime", "PendulumNTP", "PendulumNTS"],
+            name: "PendulumNTPServer", dependencies: ["PendulumTime", "PendulumNTP", "PendulumNTS", "PendulumWire"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.

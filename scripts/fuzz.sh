@@ -46,7 +46,13 @@ while IFS= read -r line; do
     objects=()
     extra=()
     for module in "${modules[@]}"; do
-        while IFS= read -r object; do objects+=("$object"); done < <(find "$scratch/debug/$module.build" -name '*.o' | sort)
+        # A Swift module lists its current sources: objects of files since renamed or deleted
+        # stay in the scratch directory and must not be linked twice.
+        listed="$scratch/debug/$module.build/sources"
+        while IFS= read -r object; do
+            if [ -f "$listed" ] && ! grep -qF "/$(basename "$object" .o)" "$listed"; then continue; fi
+            objects+=("$object")
+        done < <(find "$scratch/debug/$module.build" -name '*.o' | sort)
         # C and C++ targets are imported through the module maps SwiftPM generated for them.
         [ -f "$scratch/debug/$module.build/module.modulemap" ] && extra+=(-Xcc "-fmodule-map-file=$scratch/debug/$module.build/module.modulemap")
         # A C++ target's objects need the C++ runtime.

@@ -1,3 +1,5 @@
+import PendulumWire
+
 /// An NTPv4 extension field (RFC 7822): a 16-bit type, a 16-bit length covering the whole
 /// field, and a value padded to a multiple of four bytes.
 public struct ExtensionField: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import PendulumTime
+import PendulumWire
 
 /// The fixed 48-byte NTPv4 header (RFC 5905 §7.3).
 public struct NTPHeader: Sendable, Hashable {
@@ -60,7 +61,7 @@ public struct NTPHeader: Sendable, Hashable {
     }
 
     /// Reads the header fields without judging version or mode; `NTPPacket` does that.
-    init(reading reader: inout WireReader) throws(NTPPacketError) {
+    init(reading reader: inout BigEndianReader) throws(NTPPacketError) {
         guard reader.remaining >= Self.byteCount else { throw .truncated(length: reader.remaining) }
         let first = reader.readByte()
         leap = LeapIndicator(rawValue: first >> 6) ?? .unsynchronized

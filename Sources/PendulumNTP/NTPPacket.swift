@@ -1,3 +1,5 @@
+import PendulumWire
+
 /// An NTP packet: the header, any extension fields and an optional legacy MAC.
 public struct NTPPacket: Sendable, Hashable {
     public var header: NTPHeader
@@ -16,7 +18,7 @@ public struct NTPPacket: Sendable, Hashable {
     /// What follows the header is read as RFC 7822 §7.5 says: exactly 20 or 24 remaining bytes
     /// are a legacy MAC; anything else must be an extension field.
     public init(parsing bytes: [UInt8]) throws(NTPPacketError) {
-        var reader = WireReader(bytes)
+        var reader = BigEndianReader(bytes)
         header = try NTPHeader(reading: &reader)
         guard (1...4).contains(header.version) else { throw .unsupportedVersion(header.version) }
         switch header.mode {

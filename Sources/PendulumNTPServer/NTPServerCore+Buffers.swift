@@ -1,6 +1,7 @@
 import PendulumNTP
 import PendulumNTS
 import PendulumTime
+import PendulumWire
 
 /// What `NTPServerCore.decide(request:truncated:client:…reply:…)` did: the class the request
 /// was counted in, and how many bytes of reply it wrote (0: send nothing).

@@ -1,3 +1,5 @@
+import PendulumWire
+
 /// Why the server could not use a cookie.
 public enum CookieError: Error, Sendable, Hashable {
     /// Shorter than key id + nonce + tag + AEAD id.
@@ -29,11 +31,11 @@ public enum Cookie {
     /// Seals the association's keys into a cookie under `masterKey`.
     public static func mint(aead: AEADAlgorithm, keys: NTSKeys, masterKey: MasterKey, random: inout some NTSRandomSource) -> [UInt8] {
         var keyID: [UInt8] = []
-        keyID.appendNetworkOrder(masterKey.id)
+        keyID.appendBigEndian(masterKey.id)
         let nonce = random.bytes(nonceByteCount)
         var plaintext: [UInt8] = []
-        plaintext.appendNetworkOrder(aead.rawValue)
-        plaintext.appendNetworkOrder(UInt16(0))
+        plaintext.appendBigEndian(aead.rawValue)
+        plaintext.appendBigEndian(UInt16(0))
         plaintext += keys.c2s
         plaintext += keys.s2c
         // The master key's length is fixed by construction and checked on load.
@@ -43,13 +45,13 @@ public enum Cookie {
 
     /// The key id a cookie names, if it is long enough to name one.
     public static func keyID(of cookie: [UInt8]) -> UInt32? {
-        cookie.count >= keyIDByteCount ? cookie.networkOrderUInt32(at: 0) : nil
+        cookie.count >= keyIDByteCount ? cookie.bigEndianUInt32(at: 0) : nil
     }
 
     /// Opens a cookie with whichever key `lookup` returns for its key id.
     public static func open(_ cookie: [UInt8], lookup: (UInt32) -> MasterKey?) throws(CookieError) -> (aead: AEADAlgorithm, keys: NTSKeys) {
         guard cookie.count >= minimumByteCount else { throw .tooShort(length: cookie.count) }
-        let id = cookie.networkOrderUInt32(at: 0)
+        let id = cookie.bigEndianUInt32(at: 0)
         guard let masterKey = lookup(id) else { throw .unknownKey(id: id) }
         guard let siv = masterKey.cipher else { throw .authenticationFailed }
         let keyID = Array(cookie[..<keyIDByteCount])
@@ -61,8 +63,8 @@ public enum Cookie {
             throw .authenticationFailed
         }
         let prefix = algorithmFieldByteCount
-        guard plaintext.count >= prefix, let aead = AEADAlgorithm(rawValue: plaintext.networkOrderUInt16(at: 0)),
-              plaintext.networkOrderUInt16(at: 2) == 0, plaintext.count == prefix + 2 * aead.keyByteCount
+        guard plaintext.count >= prefix, let aead = AEADAlgorithm(rawValue: plaintext.bigEndianUInt16(at: 0)),
+              plaintext.bigEndianUInt16(at: 2) == 0, plaintext.count == prefix + 2 * aead.keyByteCount
         else { throw .malformedContents }
         let c2s = Array(plaintext[prefix..<prefix + aead.keyByteCount])
         let s2c = Array(plaintext[(prefix + aead.keyByteCount)...])

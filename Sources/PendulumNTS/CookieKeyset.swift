@@ -1,4 +1,5 @@
 import Crypto
+import PendulumWire
 
 /// The server's master keys: one current key that seals new cookies and up to
 /// `staleKeyLimit` older ones that still open cookies issued before a rotation. A pure value:
@@ -29,7 +30,7 @@ public struct CookieKeyset: Sendable, Hashable {
     /// A fresh keyset with one random key, current from `now` (Unix seconds).
     public static func generate(now: Int64, random: inout some NTSRandomSource, staleKeyLimit: Int = defaultStaleKeyLimit, rotationPeriod: Int64 = defaultRotationPeriod) -> CookieKeyset {
         let idBytes = random.bytes(4)
-        let id = idBytes.networkOrderUInt32(at: 0)
+        let id = idBytes.bigEndianUInt32(at: 0)
         let key = MasterKey(id: id, material: random.bytes(masterKeyByteCount), createdAt: now)
         return CookieKeyset(current: key, staleKeyLimit: staleKeyLimit, rotationPeriod: rotationPeriod)
     }
@@ -115,12 +116,12 @@ extension CookieKeyset {
         var bytes = Self.magic
         bytes.append(Self.formatVersion)
         bytes.append(UInt8(clamping: staleKeyLimit))
-        bytes.appendNetworkOrder(UInt64(bitPattern: rotationPeriod))
+        bytes.appendBigEndian(UInt64(bitPattern: rotationPeriod))
         let keys = [current] + stale
         bytes.append(UInt8(clamping: keys.count))
         for key in keys.prefix(255) {
-            bytes.appendNetworkOrder(key.id)
-            bytes.appendNetworkOrder(UInt64(bitPattern: key.createdAt))
+            bytes.appendBigEndian(key.id)
+            bytes.appendBigEndian(UInt64(bitPattern: key.createdAt))
             bytes.append(UInt8(clamping: key.material.count))
             bytes += key.material.prefix(255)
         }
@@ -140,14 +141,14 @@ extension CookieKeyset {
         }
         var offset = Self.magic.count + 1
         let staleLimit = Int(body[offset])
-        let period = Int64(bitPattern: body.networkOrderUInt64(at: offset + 1))
+        let period = Int64(bitPattern: body.bigEndianUInt64(at: offset + 1))
         let count = Int(body[offset + 9])
         offset += 10
         var keys: [MasterKey] = []
         for _ in 0..<count {
             guard body.count - offset >= 13 else { throw .truncated }
-            let id = body.networkOrderUInt32(at: offset)
-            let created = Int64(bitPattern: body.networkOrderUInt64(at: offset + 4))
+            let id = body.bigEndianUInt32(at: offset)
+            let created = Int64(bitPattern: body.bigEndianUInt64(at: offset + 4))
             let length = Int(body[offset + 12])
             offset += 13
             guard length == Self.masterKeyByteCount else { throw .invalidKeyLength(length) }

@@ -1,3 +1,5 @@
+import PendulumWire
+
 /// Bounds on what an NTS-KE endpoint accepts from its peer.
 public struct NTSKELimits: Sendable, Hashable {
     /// chrony refuses NTS-KE messages above 16384 bytes; so do we.
@@ -39,9 +41,9 @@ public struct NTSKEMessageDecoder: Sendable {
         buffer.append(contentsOf: bytes)
         while buffer.count - parsedByteCount >= NTSKERecord.headerByteCount {
             let offset = parsedByteCount
-            let typeField = buffer.networkOrderUInt16(at: offset)
+            let typeField = buffer.bigEndianUInt16(at: offset)
             let type = typeField & NTSKERecord.maximumType
-            let length = Int(buffer.networkOrderUInt16(at: offset + 2))
+            let length = Int(buffer.bigEndianUInt16(at: offset + 2))
             guard length <= limits.maximumBodyByteCount else {
                 throw .bodyTooLong(offset: offset, type: type, length: length, limit: limits.maximumBodyByteCount)
             }
@@ -72,8 +74,8 @@ public struct NTSKEMessageDecoder: Sendable {
         }
         throw .truncatedBody(
             offset: parsedByteCount,
-            type: buffer.networkOrderUInt16(at: parsedByteCount) & NTSKERecord.maximumType,
-            declaredLength: Int(buffer.networkOrderUInt16(at: parsedByteCount + 2)),
+            type: buffer.bigEndianUInt16(at: parsedByteCount) & NTSKERecord.maximumType,
+            declaredLength: Int(buffer.bigEndianUInt16(at: parsedByteCount + 2)),
             available: remaining - NTSKERecord.headerByteCount
         )
     }

@@ -1,3 +1,5 @@
+import PendulumWire
+
 /// One NTS-KE record (RFC 8915 §4): a critical bit, a 15-bit type, a u16 body length and the
 /// body. Records are kept raw here; `NTSKEClientExchange` and `NTSKEServerNegotiation` give them
 /// meaning.
@@ -23,8 +25,8 @@ public struct NTSKERecord: Sendable, Hashable {
     @discardableResult
     public func write(to buffer: inout [UInt8]) -> Bool {
         guard let length = UInt16(exactly: body.count) else { return false }
-        buffer.appendNetworkOrder((isCritical ? 0x8000 : 0) | type)
-        buffer.appendNetworkOrder(length)
+        buffer.appendBigEndian((isCritical ? 0x8000 : 0) | type)
+        buffer.appendBigEndian(length)
         buffer.append(contentsOf: body)
         return true
     }
@@ -39,13 +41,13 @@ public struct NTSKERecord: Sendable, Hashable {
 
     public static func error(_ code: NTSKEErrorCode) -> NTSKERecord {
         var body: [UInt8] = []
-        body.appendNetworkOrder(code.rawValue)
+        body.appendBigEndian(code.rawValue)
         return NTSKERecord(isCritical: true, type: NTSKERecordType.error, body: body)
     }
 
     public static func warning(_ code: UInt16) -> NTSKERecord {
         var body: [UInt8] = []
-        body.appendNetworkOrder(code)
+        body.appendBigEndian(code)
         return NTSKERecord(isCritical: true, type: NTSKERecordType.warning, body: body)
     }
 
@@ -65,25 +67,25 @@ public struct NTSKERecord: Sendable, Hashable {
 
     public static func port(_ port: UInt16) -> NTSKERecord {
         var body: [UInt8] = []
-        body.appendNetworkOrder(port)
+        body.appendBigEndian(port)
         return NTSKERecord(isCritical: true, type: NTSKERecordType.portNegotiation, body: body)
     }
 
     private static func u16List(_ values: [UInt16]) -> [UInt8] {
         var body: [UInt8] = []
-        for value in values { body.appendNetworkOrder(value) }
+        for value in values { body.appendBigEndian(value) }
         return body
     }
 
     /// Reads a body that is a list of u16 values; nil when its length is odd.
     func u16ListBody() -> [UInt16]? {
         guard body.count % 2 == 0 else { return nil }
-        return stride(from: 0, to: body.count, by: 2).map { body.networkOrderUInt16(at: $0) }
+        return stride(from: 0, to: body.count, by: 2).map { body.bigEndianUInt16(at: $0) }
     }
 
     /// Reads a body that is exactly one u16.
     func u16Body() -> UInt16? {
-        body.count == 2 ? body.networkOrderUInt16(at: 0) : nil
+        body.count == 2 ? body.bigEndianUInt16(at: 0) : nil
     }
 }
 

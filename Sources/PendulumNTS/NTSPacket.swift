@@ -1,4 +1,5 @@
 import PendulumNTP
+import PendulumWire
 
 /// The NTS Authenticator and Encrypted Extension Fields field (RFC 8915 §5.6):
 /// nonce length u16 ‖ ciphertext length u16 ‖ nonce (padded to 4) ‖ ciphertext (padded to 4) ‖
@@ -23,8 +24,8 @@ public struct NTSAuthenticator: Sendable, Hashable {
 
     var field: ExtensionField {
         var body: [UInt8] = []
-        body.appendNetworkOrder(UInt16(truncatingIfNeeded: nonce.count))
-        body.appendNetworkOrder(UInt16(truncatingIfNeeded: ciphertext.count))
+        body.appendBigEndian(UInt16(truncatingIfNeeded: nonce.count))
+        body.appendBigEndian(UInt16(truncatingIfNeeded: ciphertext.count))
         body += nonce
         body += repeatElement(0, count: padded(nonce.count) - nonce.count)
         body += ciphertext

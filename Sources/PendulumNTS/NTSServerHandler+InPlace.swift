@@ -1,6 +1,7 @@
 internal import CPendulumShim
 import PendulumNTP
 import PendulumTime
+import PendulumWire
 
 /// What `NTSServerHandler.answerInPlace` did.
 public enum NTSInPlaceOutcome: Sendable, Hashable {

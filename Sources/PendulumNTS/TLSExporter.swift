@@ -1,4 +1,5 @@
 import Crypto
+import PendulumWire
 
 /// The TLS 1.3 exporter (RFC 8446 §7.5) computed from the exporter master secret, for TLS
 /// stacks that report the secret (the key-log line `EXPORTER_SECRET`) but offer no exporter API,
@@ -36,7 +37,7 @@ public enum TLSExporter {
               let contextLength = UInt8(exactly: context.count), length <= 255 * hash.byteCount
         else { return [] }
         var info: [UInt8] = []
-        info.appendNetworkOrder(encodedLength)
+        info.appendBigEndian(encodedLength)
         info.append(labelLength)
         info.append(contentsOf: fullLabel)
         info.append(contextLength)
@@ -68,8 +69,8 @@ public struct NTSKeys: Sendable, Hashable {
     /// The exporter context: protocol id ‖ AEAD id ‖ 0x00 (C2S) or 0x01 (S2C).
     public static func exporterContext(nextProtocol: UInt16, aead: AEADAlgorithm, serverToClient: Bool) -> [UInt8] {
         var context: [UInt8] = []
-        context.appendNetworkOrder(nextProtocol)
-        context.appendNetworkOrder(aead.rawValue)
+        context.appendBigEndian(nextProtocol)
+        context.appendBigEndian(aead.rawValue)
         context.append(serverToClient ? 1 : 0)
         return context
     }

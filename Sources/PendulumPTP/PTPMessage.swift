@@ -1,4 +1,5 @@
 import PendulumTime
+import PendulumWire
 
 /// A complete PTP message: header, body and the TLVs after it (§13, §14).
 ///
@@ -38,7 +39,7 @@ public struct PTPMessage: Sendable, Hashable {
 
     public init(parsing bytes: [UInt8]) throws(PTPMessageError) {
         guard bytes.count >= PTPHeader.length else { throw .truncatedHeader(byteCount: bytes.count) }
-        var reader = PTPWireReader(bytes, end: bytes.count)
+        var reader = BigEndianReader(bytes, end: bytes.count)
         let typeByte = reader.readByte()
         let versionByte = reader.readByte()
         let version = versionByte & 0x0F
@@ -49,7 +50,7 @@ public struct PTPMessage: Sendable, Hashable {
             throw .messageLengthExceedsDatagram(messageLength: messageLength, datagramLength: bytes.count)
         }
         guard messageLength >= type.minimumLength else { throw .messageLengthTooShort(type: type, messageLength: messageLength) }
-        reader = PTPWireReader(bytes, end: messageLength)
+        reader = BigEndianReader(bytes, end: messageLength)
         _ = reader.readUInt32()  // type, version and length, read above
         let domainNumber = reader.readByte()
         let minorSdoId = reader.readByte()
