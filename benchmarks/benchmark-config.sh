@@ -5,6 +5,10 @@
 # write_benchmark_config DIR NTP_PORT [KE_PORT]
 #   writes DIR/pendulum-ntpd.toml; with KE_PORT also DIR/cert.pem and DIR/key.pem and an NTS-KE
 #   server on KE_PORT.
+# write_chrony_config DIR NTP_PORT KE_PORT
+#   writes DIR/chrony.conf: chronyd as the comparison server (run it with -x), NTS-KE with the
+#   same certificate (write_benchmark_config with a KE port first), no rate limit (chrony's
+#   default), NTS-KE in the main process.
 write_benchmark_config() {
     config_dir=$1
     config_ntp_port=$2
@@ -36,5 +40,22 @@ ntp-port = $config_ntp_port
 
 [keyset]
 key-storage-path = "keys.bin"
+CONF
+}
+
+write_chrony_config() {
+    cat > "$1/chrony.conf" <<CONF
+port $2
+bindaddress 127.0.0.1
+allow all
+local stratum 2
+cmdport 0
+pidfile $1/chronyd.pid
+driftfile $1/drift
+ntsport $3
+ntsserverkey $1/key.pem
+ntsservercert $1/cert.pem
+ntsdumpdir $1
+ntsprocesses 0
 CONF
 }

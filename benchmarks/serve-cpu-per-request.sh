@@ -19,20 +19,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 . "$(dirname "$0")/benchmark-config.sh"
 write_benchmark_config "$WORKDIR" 21323 24463
-cat > "$WORKDIR/chrony.conf" <<CONF
-port 22323
-bindaddress 127.0.0.1
-allow all
-local stratum 2
-cmdport 0
-pidfile $WORKDIR/chronyd.pid
-driftfile $WORKDIR/drift
-ntsport 24464
-ntsserverkey $WORKDIR/key.pem
-ntsservercert $WORKDIR/cert.pem
-ntsdumpdir $WORKDIR
-ntsprocesses 0
-CONF
+write_chrony_config "$WORKDIR" 22323 24464
 taskset -c "${SERVER_CPU:-0}" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/pendulum-ntpd.log" &
 OURS_PID=$!
 taskset -c "${SERVER_CPU:-0}" chronyd -x -u root -d -f "$WORKDIR/chrony.conf" > "$WORKDIR/chronyd.log" 2>&1 &

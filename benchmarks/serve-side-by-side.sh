@@ -36,20 +36,7 @@ trap cleanup EXIT INT TERM
 . "$(dirname "$0")/benchmark-config.sh"
 write_benchmark_config "$WORKDIR" "$NTP_PORT_OURS" "$KE_PORT_OURS"
 
-cat > "$WORKDIR/chrony.conf" <<CONF
-port $NTP_PORT_CHRONY
-bindaddress 127.0.0.1
-allow all
-local stratum 2
-cmdport 0
-pidfile $WORKDIR/chronyd.pid
-driftfile $WORKDIR/drift
-ntsport $KE_PORT_CHRONY
-ntsserverkey $WORKDIR/key.pem
-ntsservercert $WORKDIR/cert.pem
-ntsdumpdir $WORKDIR
-ntsprocesses 0
-CONF
+write_chrony_config "$WORKDIR" "$NTP_PORT_CHRONY" "$KE_PORT_CHRONY"
 
 taskset -c "$SERVER_CPU" "$BIN/pendulum-ntpd" --config "$WORKDIR/pendulum-ntpd.toml" 2> "$WORKDIR/pendulum-ntpd.log" &
 OURS_PID=$!
