@@ -1,6 +1,5 @@
 import ArgumentParser
 import CPendulumShim
-import Foundation
 import PendulumIO
 
 #if canImport(Glibc)

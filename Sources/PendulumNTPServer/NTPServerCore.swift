@@ -168,10 +168,6 @@ public struct NTPServerCore: Sendable {
 
     /// The answer's header: mode 4, version and poll copied, origin = the request's transmit
     /// time, T2 as receive; transmit is filled in last by the caller.
-    static func responseHeader(to request: NTPHeader, state: ServerClockState, receiveTime: NTPTimestamp) -> NTPHeader {
-        responseHeader(version: request.version, poll: request.poll, origin: request.transmitTimestamp, state: state, receiveTime: receiveTime)
-    }
-
     static func responseHeader(version: UInt8, poll: Int8, origin: NTPTimestamp, state: ServerClockState, receiveTime: NTPTimestamp) -> NTPHeader {
         NTPHeader(
             leap: state.wireLeap, version: version, mode: .server, stratum: state.wireStratum,
