@@ -59,7 +59,8 @@ public struct AESSIV: Sendable {
             let keys = HardwareAES128Keys(material: bytes)
             hardware = keys
             keyedMAC = nil
-            zeroBlockMAC = Block.zero.withBytes { keys.cmac($0, xorEnd: nil) }
+            // The C key computed it when it was set up: read it, do not compute it again.
+            zeroBlockMAC = withUnsafeBytes(of: keys.key.pointee.zero_mac) { Block($0, at: 0) }
             return
         }
         // The key length was checked above (16 or 32 bytes per half), so CMAC cannot refuse it.
