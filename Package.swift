@@ -99,7 +99,7 @@ let package = Package(
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
         .target(
             name: "PendulumDaemonConfig",
-            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML"],
+            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML", "PendulumDiscipline"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.
@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PendulumNTPServerTests",
-            dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig"],
+            dependencies: ["PendulumNTPServer", "PendulumNTS", "PendulumNTP", "PendulumTime", "PendulumDaemonConfig", "PendulumDiscipline"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

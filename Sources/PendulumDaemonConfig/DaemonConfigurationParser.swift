@@ -1,3 +1,4 @@
+import PendulumDiscipline
 import PendulumIO
 import PendulumNTPServer
 import PendulumTOML
@@ -126,8 +127,26 @@ struct TableReader {
         return number
     }
 
-    func source(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SourceSection {
-        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count"], path: path)
+    func pollKeys(_ table: TOMLTable, path: String) throws(ConfigurationError) -> SourcePollKeys {
+        let range = PollSettings.supportedLog2
+        return SourcePollKeys(
+            minpoll: try integer(table, "minpoll", path: path, range: range),
+            maxpoll: try integer(table, "maxpoll", path: path, range: range),
+            iburst: try bool(table, "iburst", path: path)
+        )
+    }
+
+    /// The poll settings of a source (or of the defaults alone), refused when minpoll > maxpoll.
+    func polling(_ keys: SourcePollKeys, table: TOMLTable, path: String) throws(ConfigurationError) -> PollSettings {
+        guard let settings = SourcePolling.resolve(keys) else {
+            let key = table["maxpoll"] != nil ? "maxpoll" : "minpoll"
+            throw error("\(path).\(key)", "minpoll \(keys.minpoll ?? SourcePolling.defaults.limits.lowerBound) is above maxpoll \(keys.maxpoll ?? SourcePolling.defaults.limits.upperBound)", at: table[key]?.line ?? table["minpoll"]?.line)
+        }
+        return settings
+    }
+
+    func source(_ table: TOMLTable, path: String, defaults: SourcePollKeys) throws(ConfigurationError) -> SourceSection {
+        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count", "minpoll", "maxpoll", "iburst"], path: path)
         let modeText = try string(table, "mode", path: path) ?? "server"
         guard let mode = SourceSection.Mode(rawValue: modeText) else {
             throw error("\(path).mode", "\"\(modeText)\" is not one of \(SourceSection.Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["mode"]?.line)
@@ -146,6 +165,7 @@ struct TableReader {
         if let port = try integer(table, "ke-port", path: path, range: 1...65_535) { section.keyExchangePort = UInt16(port) }
         section.caFile = try string(table, "ca-file", path: path)
         section.count = try integer(table, "count", path: path, range: 1...16) ?? 4
+        section.polling = try polling(try pollKeys(table, path: path).over(defaults), table: table, path: path)
         return section
     }
 
@@ -174,7 +194,7 @@ struct TableReader {
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> DaemonConfiguration {
-        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization", "source", "clock", "observability"], path: "")
+        try checkKeys(root, allowed: ["server", "nts-ke-server", "keyset", "synchronization", "source", "source-defaults", "clock", "observability"], path: "")
         var configuration = DaemonConfiguration()
 
         for (index, table) in try tables(root, "server").enumerated() {
@@ -248,8 +268,15 @@ struct TableReader {
             configuration.synchronization = section
         }
 
+        var sourceDefaults = SourcePollKeys()
+        if let value = root["source-defaults"] {
+            guard let table = value.table else { throw error("source-defaults", "expected a table: write [source-defaults]") }
+            try checkKeys(table, allowed: ["minpoll", "maxpoll", "iburst"], path: "source-defaults")
+            sourceDefaults = try pollKeys(table, path: "source-defaults")
+            _ = try polling(sourceDefaults, table: table, path: "source-defaults")
+        }
         for (index, table) in try tables(root, "source").enumerated() {
-            configuration.sources.append(try source(table, path: "source[\(index)]"))
+            configuration.sources.append(try source(table, path: "source[\(index)]", defaults: sourceDefaults))
         }
 
         if let value = root["clock"] {

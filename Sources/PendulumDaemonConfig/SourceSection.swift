@@ -1,3 +1,5 @@
+import PendulumDiscipline
+
 /// One `[[source]]`: where the daemon gets its time.
 public struct SourceSection: Sendable, Hashable {
     public enum Mode: String, Sendable, Hashable, CaseIterable {
@@ -22,6 +24,8 @@ public struct SourceSection: Sendable, Hashable {
     public var caFile: String?
     /// Pool only: how many of its servers to use at once.
     public var count = 4
+    /// `minpoll`, `maxpoll` and `iburst`, this source's own or from `[source-defaults]`.
+    public var polling = SourcePolling.defaults
 
     public init(mode: Mode, host: String, port: UInt16? = nil) {
         self.mode = mode
@@ -55,5 +59,41 @@ public enum SourceAddressSyntax {
             return (host, port)
         }
         return (text, nil)
+    }
+}
+
+/// Poll settings as written in `[source-defaults]` or a `[[source]]`: each key optional, a
+/// source's own keys override the defaults' (as chrony's per-server options would).
+public struct SourcePollKeys: Sendable, Hashable {
+    public var minpoll: Int?
+    public var maxpoll: Int?
+    public var iburst: Bool?
+
+    public init(minpoll: Int? = nil, maxpoll: Int? = nil, iburst: Bool? = nil) {
+        self.minpoll = minpoll
+        self.maxpoll = maxpoll
+        self.iburst = iburst
+    }
+
+    /// These keys where given, `defaults` elsewhere.
+    public func over(_ defaults: SourcePollKeys) -> SourcePollKeys {
+        SourcePollKeys(minpoll: minpoll ?? defaults.minpoll, maxpoll: maxpoll ?? defaults.maxpoll, iburst: iburst ?? defaults.iburst)
+    }
+}
+
+public enum SourcePolling {
+    /// Without any poll keys: 16 s to 17 min, adaptive, with a start-up burst.
+    public static let defaults = PollSettings(limits: 4...10, initialBurst: true)
+
+    /// The settings the keys ask for; nil when minpoll ends up above maxpoll. A lone minpoll
+    /// above the default maxpoll raises maxpoll with it (and a lone maxpoll below the default
+    /// minpoll lowers minpoll), as chrony does.
+    public static func resolve(_ keys: SourcePollKeys) -> PollSettings? {
+        var lower = keys.minpoll ?? defaults.limits.lowerBound
+        var upper = keys.maxpoll ?? defaults.limits.upperBound
+        if keys.maxpoll == nil { upper = max(upper, lower) }
+        if keys.minpoll == nil { lower = min(lower, upper) }
+        guard lower <= upper else { return nil }
+        return PollSettings(limits: lower...upper, initialBurst: keys.iburst ?? defaults.initialBurst)
     }
 }

@@ -154,11 +154,13 @@ public enum Daemon {
     static func specification(_ section: SourceSection) -> SourceSpecification {
         switch section.mode {
         case .server:
-            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .server)
+            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .server, polling: section.polling)
         case .pool:
-            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .pool, poolCount: section.count)
+            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .pool, poolCount: section.count, polling: section.polling)
         case .nts:
-            SourceSpecification(host: section.host, port: section.port ?? 123, mode: .nts, keyExchangePort: section.keyExchangePort, caFile: section.caFile)
+            SourceSpecification(
+                host: section.host, port: section.port ?? 123, mode: .nts, keyExchangePort: section.keyExchangePort, caFile: section.caFile,
+                polling: section.polling)
         }
     }
 

@@ -1,4 +1,5 @@
 import PendulumIO
+import PendulumNTP
 
 extension ObservationSnapshot {
     /// The status of a daemon without sources: what it serves, and its clock.
@@ -8,7 +9,7 @@ extension ObservationSnapshot {
         ObservationSnapshot(
             system: System(
                 synchronized: synchronized, stratum: synchronized ? stratum : 16,
-                referenceID: String(referenceID, radix: 16, uppercase: true), leap: synchronized ? leap : 3,
+                referenceID: ReferenceID(rawValue: referenceID).hex, leap: synchronized ? leap : 3,
                 offsetSeconds: 0, uncertaintySeconds: 0, rootDelaySeconds: 0, rootDispersionSeconds: 0,
                 frequencyPPM: status.frequencyPPM
             ),

@@ -1,3 +1,5 @@
+import PendulumDiscipline
+
 /// One time source as the operator configured it.
 public struct SourceSpecification: Sendable, Hashable {
     public enum Mode: String, Sendable, Hashable, Codable {
@@ -18,11 +20,15 @@ public struct SourceSpecification: Sendable, Hashable {
     public var poolCount: Int
     /// For a server the engine took from a pool: the pool's name, for status.
     public var poolName: String?
+    /// minpoll/maxpoll/iburst for this source (a pool's members inherit the pool's); nil: the
+    /// discipline's defaults.
+    public var polling: PollSettings?
 
     public init(
         host: String, port: UInt16 = 123, mode: Mode = .server, keyExchangePort: UInt16 = 4460, caFile: String? = nil,
-        poolCount: Int = 4, poolName: String? = nil
+        poolCount: Int = 4, poolName: String? = nil, polling: PollSettings? = nil
     ) {
+        self.polling = polling
         self.host = host
         self.port = port
         self.mode = mode

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PendulumDiscipline
 import PendulumIO
+import PendulumNTP
 import PendulumTime
 
 /// The client half of the daemon: polls every source on its own thread, feeds the discipline
@@ -97,7 +98,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             let id = SourceID(nextID)
             nextID += 1
             associations[id] = Association(specification: specification, poolIndex: poolIndex)
-            discipline.addSource(id)
+            discipline.addSource(id, polling: specification.polling)
             // The first request goes out at once: nothing is gained by waiting a poll interval
             // before a source has ever been asked.
             return (id, NTPDuration.zero)
@@ -137,9 +138,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
         let name = poller.specification.displayAddress
         while wait(interval), isActive(id) {
             lock.withLock { discipline.pollSent(to: id) }
-            // Replies later than this are not worth waiting for; a poll interval is at least 1 s
-            // at startup and 16 s after it.
-            let result = poller.poll(timeout: .seconds(1))
+            let result = poller.poll(timeout: replyTimeout(for: poller.specification))
             let address = poller.resolvedAddress
             switch result {
             case .measurement(let measurement, let referenceID):
@@ -209,6 +208,14 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Replies later than a second are not worth waiting for; with sub-second polling
+    /// (minpoll < 0) a reply is given up at the poll interval, but never before 100 ms.
+    private func replyTimeout(for specification: SourceSpecification) -> Duration {
+        let minimumLog2 = specification.polling?.limits.lowerBound ?? 0
+        guard minimumLog2 < 0 else { return .seconds(1) }
+        return .milliseconds(max(100, 1000 >> -minimumLog2))
     }
 
     private func describe(_ result: PollResult) -> String {
@@ -338,7 +345,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
         }
         let wanted = pool.poolCount - active
         for host in fresh.prefix(wanted) {
-            let member = SourceSpecification(host: host, port: pool.port, mode: .server, poolName: pool.host)
+            let member = SourceSpecification(host: host, port: pool.port, mode: .server, poolName: pool.host, polling: pool.polling)
             logger.info("pool \(pool.host): using \(member.displayAddress)")
             addAssociation(member, poolIndex: index)
         }
@@ -371,7 +378,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             return ObservationSnapshot(
                 system: .init(
                     synchronized: system.synchronized, stratum: system.stratum,
-                    referenceID: String(system.referenceID, radix: 16, uppercase: true), leap: system.leap.rawValue,
+                    referenceID: ReferenceID(rawValue: system.referenceID).hex, leap: system.leap.rawValue,
                     offsetSeconds: system.offset, uncertaintySeconds: system.uncertainty,
                     rootDelaySeconds: system.rootDelay, rootDispersionSeconds: system.rootDispersion,
                     frequencyPPM: system.frequencyCorrection * 1e6
