@@ -35,6 +35,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Initial local-minus-true offset, s.") var initialOffset: Double = 0.01
     @Option(help: "Initial frequency error, s/s.") var initialFrequency: Double = 0
     @Option(help: "'default' (adaptive) or a fixed log2 poll interval.") var poll: String = "default"
+    @Option(help: "Shortest log2 poll interval of the adaptive poll (like a source's minpoll).") var minpoll: Int?
+    @Option(help: "Longest log2 poll interval of the adaptive poll (like a source's maxpoll).") var maxpoll: Int?
+    @Option(help: "Offsets are slewed away over this many poll intervals (at least --minimum-slew-time).")
+    var slewPollFactor: Double?
+    @Option(help: "Shortest time over which an offset is slewed away, s.") var minimumSlewTime: Double?
+    @Option(help: "Quick polls (1 s apart) when a source starts.") var burstCount: Int?
     @Option(help: "Probability that a packet is lost, each direction.") var loss: Double = 0
     @Option(help: "Number of servers.") var sources: Int = 1
     @Option(help: "How many of them are falsetickers.") var falsetickers: Int = 0
@@ -45,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Seed of the first run; run i uses seed + i.") var seed: UInt64 = 1
     @Option(help: "Number of runs to average.") var runs: Int = 1
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print the first run's discipline events and clock steps with their times.") var events = false
     @Option(help: "Write the first run's offset trace as CSV to this file.") var csv: String?
     @Option(help: "Write the first run's offset trace as an SVG line chart to this file.") var plot: String?
     @Option(name: .customLong("protocol"), help: "ntp, or ptp (E2E, two-step; see SimulateCommand+PTP.swift).")
@@ -102,6 +109,15 @@ struct SimulateCommand: ParsableCommand {
         }
         var discipline = DisciplineConfiguration()
         if let limits = try pollLimits() { discipline.pollLimits = limits }
+        if minpoll != nil || maxpoll != nil {
+            let lower = minpoll ?? discipline.pollLimits.lowerBound
+            let upper = maxpoll ?? max(lower, discipline.pollLimits.upperBound)
+            guard lower <= upper else { throw ValidationError("--minpoll must not exceed --maxpoll") }
+            discipline.pollLimits = lower...upper
+        }
+        if let slewPollFactor { discipline.slewPollFactor = slewPollFactor }
+        if let minimumSlewTime { discipline.minimumSlewTime = minimumSlewTime }
+        if let burstCount { discipline.burstCount = max(0, burstCount) }
         return SimulationScenario(
             servers: servers,
             oscillator: OscillatorModel(
@@ -127,6 +143,10 @@ struct SimulateCommand: ParsableCommand {
                 let title = "pendulum simulate: offset from true time (seed \(seed))"
                 try write(OffsetPlot.svg(first.trace, title: title), to: plot)
             }
+        }
+        if events, let first = results.first {
+            for (time, event) in first.events { print("\(Self.rounded(time)) s  \(event)") }
+            for (time, amount) in first.steps { print("\(Self.rounded(time)) s  step \(amount) s") }
         }
         let summary = SimulationSummary(results)
         // Which runs ever let a falseticker survive selection: this should stay zero.

@@ -44,6 +44,8 @@ public struct ClockDiscipline: Sendable {
         var rootDelay: Double = 0
         var rootDispersion: Double = 0
         var lastJump: (time: Double, amount: Double)?
+        /// It has been a selection candidate since it was added.
+        var hasCounted = false
     }
 
     public let configuration: DisciplineConfiguration
@@ -63,11 +65,13 @@ public struct ClockDiscipline: Sendable {
     public var sourceIDs: [SourceID] { sources.keys.sorted() }
 
     /// Registers a source. `referenceID` is what this host advertises as its refid while the
-    /// source is the primary (IPv4 address, or the MD5 prefix of an IPv6 address).
+    /// source is the primary (IPv4 address, or the MD5 prefix of an IPv6 address); `polling`
+    /// overrides the configuration's poll limits and start-up burst for this source.
     @discardableResult
-    public mutating func addSource(_ id: SourceID, referenceID: UInt32 = 0) -> NTPDuration {
+    public mutating func addSource(_ id: SourceID, referenceID: UInt32 = 0, polling: PollSettings? = nil) -> NTPDuration {
+        let limits = polling?.limits ?? configuration.pollLimits
         var poll = PollController(
-            limits: configuration.pollLimits, burstCount: configuration.burstCount,
+            limits: limits, burstCount: polling?.initialBurst == false ? 0 : configuration.burstCount,
             burstIntervalLog2: configuration.burstIntervalLog2, balance: configuration.pollBalance
         )
         poll.restart()
@@ -131,7 +135,7 @@ public struct ClockDiscipline: Sendable {
         var meddling: Double?
         switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: now) {
         case .accepted:
-            let interval = Double(1 << UInt(max(0, state.poll.current)))
+            let interval = PollSettings.seconds(log2: state.poll.current)
             let predicted = state.filter.predicted(at: now + interval).variance.squareRoot()
             let target = max(
                 configuration.pollBalance * state.filter.delays.minimumSeen / 2, configuration.minimumPollTarget)
@@ -166,7 +170,7 @@ public struct ClockDiscipline: Sendable {
         return update
     }
 
-    private var recentWindow: Double { 4 * Double(1 << UInt(max(0, configuration.pollLimits.upperBound))) }
+    private var recentWindow: Double { 4 * PollSettings.seconds(log2: sources.values.map(\.poll.limits.upperBound).max() ?? configuration.pollLimits.upperBound) }
 
     private func jumpTolerance(_ amount: Double) -> Double { max(abs(amount) / 4, 1e-3) }
 
@@ -185,19 +189,24 @@ public struct ClockDiscipline: Sendable {
         return 2 * agreeing > started
     }
 
-    private func candidates(at now: Double) -> [SourceCandidate] {
+    private mutating func candidates(at now: Double) -> [SourceCandidate] {
         var result: [SourceCandidate] = []
         result.reserveCapacity(sources.count)
         for (id, state) in sources {
             let filter = state.filter
-            guard state.reach != 0, filter.sampleCount >= configuration.minimumSamples else { continue }
+            // A source that has counted before keeps counting: only a newcomer after the first
+            // synchronisation (a pool's replacement) must show its filter has settled.
+            let samplesNeeded = hasSynchronized && !state.hasCounted ? configuration.minimumSamples : configuration.minimumSamplesAtStartup
+            guard state.reach != 0, filter.sampleCount >= samplesNeeded else { continue }
             let age = now - filter.time
-            let pollSeconds = Double(1 << UInt(max(0, state.poll.current)))
+            // Sub-second polls (PTP Sync, minpoll < 0) still get a second before going stale.
+            let pollSeconds = max(1, PollSettings.seconds(log2: state.poll.current))
             guard age <= configuration.stalePollCount * pollSeconds else { continue }
             guard state.leap != .unsynchronized, state.stratum > 0, state.stratum < 16 else { continue }
             let prediction = filter.predicted(at: now)
             let bound = 3 * prediction.variance.squareRoot() + filter.delays.minimumSeen / 2
                 + state.rootDelay / 2 + state.rootDispersion + configuration.selectionMargin
+            sources[id]?.hasCounted = true
             result.append(
                 SourceCandidate(
                     id: id, offset: prediction.offset, variance: prediction.variance,
@@ -237,7 +246,7 @@ public struct ClockDiscipline: Sendable {
             break
         }
         // Remove the frequency error now and the offset over the slew time.
-        let primaryPoll = Double(1 << UInt(max(0, sources[selection.primary]?.poll.current ?? 0)))
+        let primaryPoll = PollSettings.seconds(log2: sources[selection.primary]?.poll.current ?? 0)
         let slewTime = max(configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
         var wanted = frequencyCorrection + selection.frequency + offset / slewTime
         let limit = configuration.maximumFrequency
@@ -273,7 +282,5 @@ public struct ClockDiscipline: Sendable {
         system.primary = selection.primary
     }
 
-    static func interval(log2: Int) -> NTPDuration {
-        .seconds(Int64(1) << Int64(max(0, min(log2, 17))))
-    }
+    static func interval(log2: Int) -> NTPDuration { PollSettings.interval(log2: log2) }
 }

@@ -3,9 +3,10 @@
 public struct DisciplineConfiguration: Sendable, Hashable {
     /// log2 seconds. The default 4...10 (16 s to 17 min) is what public servers tolerate.
     public var pollLimits: ClosedRange<Int> = 4...10
-    /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s: with three samples
-    /// needed, a fresh start is synchronised about two seconds after the first answer.
-    public var burstCount = 4
+    /// Quick polls when a source starts (iburst), at 2^burstIntervalLog2 s. Eight, as ntpd's
+    /// iburst: four leave the frequency so uncertain that the clock wanders off by hundreds of
+    /// microseconds over the first regular interval (measured against chronyd, issue 13).
+    public var burstCount = 8
     public var burstIntervalLog2 = 0
     /// Adaptive polling aims for a statistical error of this fraction of half the minimum
     /// delay (see `PollController`), but never below `minimumPollTarget` seconds.
@@ -14,8 +15,12 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// Sources that must agree (after falseticker rejection) before the clock is steered. One
     /// means a single server, or two that agree, are enough.
     public var minimumAgreeingSources = 1
-    /// Samples a source must have before it counts.
+    /// Samples a source must have before it counts once the clock has been synchronised.
     public var minimumSamples = 3
+    /// The same before the first synchronisation: one answer already says how far off a clock
+    /// that starts seconds wrong is, to within half its round trip, so the start-up step need
+    /// not wait for a second and third (selection still needs its agreeing sources).
+    public var minimumSamplesAtStartup = 1
     /// At startup (first synchronisation) offsets beyond this are stepped; nil: never.
     public var startupStepThreshold: Double? = 0.001
     /// After startup, offsets beyond this are stepped; nil: always slew.
@@ -26,9 +31,12 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     public var startupPanicThreshold: Double? = nil
     /// Largest frequency correction ever applied, s/s (500 ppm, the kernel's own limit).
     public var maximumFrequency: Double = 500e-6
-    /// An offset is slewed away over max(this, slewPollFactor × poll interval) seconds.
+    /// An offset is slewed away over max(this, slewPollFactor × poll interval) seconds. The
+    /// filter's offset is already its best estimate, so it is removed within two polls: over
+    /// eight (as before) a known error stood for minutes; within one, a single lost reply
+    /// let the slew run on to twice the offset.
     public var minimumSlewTime: Double = 16
-    public var slewPollFactor: Double = 8
+    public var slewPollFactor: Double = 2
     /// Extra uncertainty assumed for a source beyond its filter's (s): the half-width floor of
     /// its interval in selection.
     public var selectionMargin: Double = 1e-5

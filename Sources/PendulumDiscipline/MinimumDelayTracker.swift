@@ -43,6 +43,23 @@ struct MinimumDelayTracker: Sendable {
         return result
     }
 
+    /// Keeps only the `count` most recent delays: the path changed and the older ones describe
+    /// a floor that is gone.
+    mutating func keepOnlyMostRecent(_ count: Int) {
+        guard count < window.count else { return }
+        var recent: [Double] = []
+        recent.reserveCapacity(capacity)
+        for back in stride(from: count, through: 1, by: -1) {
+            // `next` is one past the newest; before the ring fills it equals the count.
+            let index = next - back
+            recent.append(window[index >= 0 ? index : index + window.count])
+        }
+        window = recent
+        next = window.count % capacity
+        self.count = window.count
+        cachedStatistics = nil
+    }
+
     /// Forgets every delay, e.g. when the source's path is known to have changed.
     mutating func reset() {
         window.removeAll(keepingCapacity: true)

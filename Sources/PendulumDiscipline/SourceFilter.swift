@@ -30,6 +30,10 @@ public struct SourceFilter: Sendable {
         public var delayOutlierFactor: Double = 12
         /// Consecutive consistent rejections that mean the clock jumped.
         public var jumpConfirmations: Int = 3
+        /// Consecutive samples this far above the delay floor (in median excesses) mean the
+        /// path itself got longer (a new route, a changed link) rather than busier.
+        public var pathChangeFactor: Double = 4
+        public var pathChangeConfirmations: Int = 8
         public init() {}
     }
 
@@ -53,6 +57,8 @@ public struct SourceFilter: Sendable {
     public private(set) var lastDelay: Double = 0
     var delays = MinimumDelayTracker()
     private var pendingJumps: [Double] = []
+    /// Samples in a row far above the delay floor; enough of them re-base the floor.
+    private var samplesAboveFloor = 0
     let configuration: Configuration
 
     public init(configuration: Configuration = Configuration()) {
@@ -96,7 +102,13 @@ public struct SourceFilter: Sendable {
         if delays.count >= 8 {
             let (minimum, medianExcess) = delays.statistics()
             delays.add(delay)
-            if delay - minimum > configuration.delayOutlierFactor * max(medianExcess, 1e-6) {
+            let excess = delay - minimum
+            samplesAboveFloor = excess > configuration.pathChangeFactor * max(medianExcess, 1e-6) ? samplesAboveFloor + 1 : 0
+            if samplesAboveFloor >= configuration.pathChangeConfirmations {
+                // The old floor is gone: judge samples against the new path from now on.
+                delays.keepOnlyMostRecent(samplesAboveFloor)
+                samplesAboveFloor = 0
+            } else if excess > configuration.delayOutlierFactor * max(medianExcess, 1e-6) {
                 return .rejectedDelay
             }
         } else {

@@ -83,4 +83,50 @@ struct LinearCongruential {
         filter.frequencyChanged(by: 1e-6, at: 20)
         #expect(abs(filter.frequency + 1e-6) < 1e-8)
     }
+
+    /// A longer route (here +2 ms round trip) first looks like queueing and is refused, but
+    /// after a run of such samples the floor moves and the source is listened to again.
+    @Test func aLongerPathIsAcceptedAfterARunOfSamplesAboveTheOldFloor() {
+        var filter = SourceFilter()
+        var random = LinearCongruential(state: 11)
+        for step in 0..<60 {
+            _ = filter.update(offset: 0, delay: 0.0002 + random.exponential(mean: 20e-6), at: Double(step))
+        }
+        var outcomes: [SourceFilter.Outcome] = []
+        for step in 60..<80 {
+            outcomes.append(filter.update(offset: 0, delay: 0.0022 + random.exponential(mean: 20e-6), at: Double(step)))
+        }
+        let confirmations = SourceFilter.Configuration().pathChangeConfirmations
+        #expect(outcomes.prefix(confirmations - 1).allSatisfy { $0 == .rejectedDelay })
+        #expect(outcomes.dropFirst(confirmations - 1).allSatisfy { $0 == .accepted })
+        #expect(filter.delays.minimumSeen > 0.0021)
+    }
+
+    /// Isolated spikes never add up to a path change: the run must be unbroken.
+    @Test func scatteredDelaySpikesStayRejected() {
+        var filter = SourceFilter()
+        for step in 0..<60 { _ = filter.update(offset: 0, delay: 0.0002 + Double(step % 3) * 1e-5, at: Double(step)) }
+        for step in 60..<100 {
+            let spike = step % 2 == 0
+            let outcome = filter.update(offset: 0, delay: spike ? 0.01 : 0.0002, at: Double(step))
+            if spike { #expect(outcome == .rejectedDelay) }
+        }
+        #expect(filter.delays.minimumSeen < 0.0003)
+    }
+
+    @Test func keepingOnlyTheNewestDelaysWorksBeforeAndAfterTheRingWraps() {
+        var short = MinimumDelayTracker(capacity: 8)
+        for value in 1...5 { short.add(Double(value)) }
+        short.keepOnlyMostRecent(2)
+        #expect(short.count == 2)
+        #expect(short.statistics().minimum == 4)
+        var wrapped = MinimumDelayTracker(capacity: 8)
+        for value in 1...13 { wrapped.add(Double(value)) }
+        wrapped.keepOnlyMostRecent(3)
+        #expect(wrapped.count == 3)
+        #expect(wrapped.statistics().minimum == 11)
+        wrapped.add(0.5)
+        #expect(wrapped.statistics().minimum == 0.5)
+        #expect(wrapped.count == 4)
+    }
 }

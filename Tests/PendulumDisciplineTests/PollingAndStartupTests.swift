@@ -1,0 +1,124 @@
+import PendulumTime
+import Testing
+
+@testable import PendulumDiscipline
+
+/// Per-source poll limits (minpoll/maxpoll/iburst) and what the discipline does with a fresh
+/// start: the actions it returns, in the order a daemon applies them.
+@Suite struct PollingAndStartupTests {
+    let start = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
+
+    func measurement(offset: Double, at seconds: Double, delay: Double = 0.0002) -> Measurement {
+        Measurement(
+            offset: NTPDuration(approximateSeconds: offset), delay: NTPDuration(approximateSeconds: delay),
+            localTime: start + NTPDuration(approximateSeconds: seconds), stratum: 2)
+    }
+
+    @Test func aBurstOfEightQuickPollsThenTheSourcesMinpoll() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 6...9))
+        var intervals: [Double] = []
+        for _ in 0..<10 {
+            intervals.append(discipline.nextPollInterval(for: id).seconds)
+            discipline.pollSent(to: id)
+        }
+        #expect(intervals == Array(repeating: 1, count: 8) + [64, 64])
+    }
+
+    @Test func withoutIburstTheFirstPollsAreAtMinpoll() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        #expect(discipline.addSource(id, polling: PollSettings(limits: 5...7, initialBurst: false)).seconds == 32)
+    }
+
+    @Test func subSecondPollingIsExact() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: -2 ... -2))
+        discipline.pollSent(to: id)
+        #expect(discipline.nextPollInterval(for: id) == .milliseconds(250))
+        let update = discipline.handle(measurement(offset: 0, at: 0), from: id)
+        #expect(update.nextPollInterval == .milliseconds(250))
+        #expect(discipline.pollLog2(for: id) == -2)
+    }
+
+    @Test func oneSecondPollingStaysAtOneSecond() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 0...0))
+        var last = NTPDuration.zero
+        for second in 0..<40 {
+            discipline.pollSent(to: id)
+            last = discipline.handle(measurement(offset: 0, at: Double(second)), from: id).nextPollInterval
+        }
+        #expect(last == .seconds(1))
+    }
+
+    /// A clock half a second wrong is stepped on the first answer (one source is enough when
+    /// one is all that must agree), and the source keeps counting afterwards: a lost second
+    /// poll must not cost the synchronisation.
+    @Test func theFirstAnswerStepsAndTheSourceKeepsCounting() {
+        var configuration = DisciplineConfiguration()
+        configuration.minimumAgreeingSources = 1
+        var discipline = ClockDiscipline(configuration: configuration)
+        let id = SourceID(1)
+        discipline.addSource(id)
+        discipline.pollSent(to: id)
+        let first = discipline.handle(measurement(offset: 0.5, at: 0), from: id)
+        guard case .step(let amount)? = first.actions.first else {
+            Issue.record("expected a step first, got \(first.actions)")
+            return
+        }
+        #expect(abs(amount.seconds - 0.5) < 1e-6)
+        #expect(first.events.contains(.synchronized))
+        discipline.pollSent(to: id)  // lost
+        discipline.pollSent(to: id)
+        let third = discipline.handle(measurement(offset: 0.00001, at: 2), from: id)
+        #expect(!third.events.contains(.lostSynchronization))
+        #expect(discipline.system.synchronized)
+    }
+
+    /// After the first synchronisation a newcomer (a pool's replacement) needs three samples
+    /// before it may influence the clock.
+    @Test func aSourceAddedLaterNeedsThreeSamples() {
+        var configuration = DisciplineConfiguration()
+        configuration.minimumAgreeingSources = 1
+        var discipline = ClockDiscipline(configuration: configuration)
+        let old = SourceID(1)
+        let newcomer = SourceID(2)
+        discipline.addSource(old)
+        for second in 0..<10 {
+            discipline.pollSent(to: old)
+            _ = discipline.handle(measurement(offset: 0, at: Double(second)), from: old)
+        }
+        discipline.addSource(newcomer)
+        for second in 10..<12 {
+            discipline.pollSent(to: newcomer)
+            _ = discipline.handle(measurement(offset: 0, at: Double(second)), from: newcomer)
+            #expect(!discipline.system.survivors.contains(newcomer))
+        }
+        discipline.pollSent(to: newcomer)
+        _ = discipline.handle(measurement(offset: 0, at: 12), from: newcomer)
+        #expect(discipline.system.survivors.contains(newcomer))
+    }
+
+    /// The offset is removed within two poll intervals, not eight: after a 1 ms residual at a
+    /// 16 s poll the frequency correction carries 1 ms / 32 s on top of the frequency estimate.
+    @Test func anOffsetIsSlewedAwayWithinTwoPollIntervals() {
+        var configuration = DisciplineConfiguration()
+        configuration.minimumAgreeingSources = 1
+        configuration.startupStepThreshold = nil
+        configuration.burstCount = 0
+        var discipline = ClockDiscipline(configuration: configuration)
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 4...4, initialBurst: false))
+        discipline.pollSent(to: id)
+        let update = discipline.handle(measurement(offset: 0.001, at: 0), from: id)
+        guard case .setFrequency(let frequency)? = update.actions.last else {
+            Issue.record("expected a frequency, got \(update.actions)")
+            return
+        }
+        #expect(abs(frequency - 0.001 / 32) < 1e-9)
+    }
+}
