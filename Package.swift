@@ -161,6 +161,7 @@ let package = Package(
         ),
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumBenchTests", dependencies: ["PendulumBench"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(

@@ -5,7 +5,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: server throughput on loopback, protocol cores.",
-        subcommands: [BenchServeCommand.self, BenchAEADCommand.self, BenchNTSKECommand.self, BenchReflectCommand.self]
+        abstract: "Benchmarks: server throughput on loopback, protocol cores, an impaired path for accuracy runs.",
+        subcommands: [BenchServeCommand.self, BenchAEADCommand.self, BenchNTSKECommand.self, BenchReflectCommand.self, BenchProxyCommand.self]
     )
 }

@@ -14,6 +14,7 @@
 #include "pendulum_serve.h"
 #include "pendulum_aes.h"
 #include "pendulum_reflect.h"
+#include "pendulum_proxy.h"
 
 /// Where a packet timestamp came from.
 enum pendulum_timestamp_kind {
