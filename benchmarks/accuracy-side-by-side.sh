@@ -65,7 +65,7 @@ free_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SO
 proxy_settings() {
     local base="--delay 0.00005 --jitter 0.0001"
     case $1 in
-        direct) echo "" ;;
+        direct) echo "" ;;  # no proxy at all (see below)
         jitter100us) echo "$base" ;;
         jitter1ms) echo "--delay 0.00005 --jitter 0.001" ;;
         asym500us) echo "$base --request-delay 0.00055" ;;
@@ -112,17 +112,23 @@ CONF
             name="$polling-$scenario"
             dir="$work/$name"
             mkdir -p -m 700 "$dir"  # chronyd refuses a command socket in a directory others can reach
-            ours_proxy=$(free_port)
-            chrony_proxy=$(free_port)
-            # shellcheck disable=SC2046 # the settings are words on purpose
-            "$bin/pendulum" bench proxy --listen "127.0.0.1:$ours_proxy" --upstream "127.0.0.1:$upstream" \
-                $(proxy_settings "$scenario") --seed "$seed" --seconds $((total + 30)) >"$dir/proxy-ours.log" 2>&1 &
-            pids+=($!)
-            # shellcheck disable=SC2046
-            "$bin/pendulum" bench proxy --listen "127.0.0.1:$chrony_proxy" --upstream "127.0.0.1:$upstream" \
-                $(proxy_settings "$scenario") --seed $((seed + 1)) --seconds $((total + 30)) >"$dir/proxy-chrony.log" 2>&1 &
-            pids+=($!)
-            seed=$((seed + 2))
+            if [ "$scenario" = direct ]; then
+                # Straight to the upstream: even a proxy with no delay adds its own latency.
+                ours_proxy=$upstream
+                chrony_proxy=$upstream
+            else
+                ours_proxy=$(free_port)
+                chrony_proxy=$(free_port)
+                # shellcheck disable=SC2046 # the settings are words on purpose
+                "$bin/pendulum" bench proxy --listen "127.0.0.1:$ours_proxy" --upstream "127.0.0.1:$upstream" \
+                    $(proxy_settings "$scenario") --seed "$seed" --seconds $((total + 30)) >"$dir/proxy-ours.log" 2>&1 &
+                pids+=($!)
+                # shellcheck disable=SC2046
+                "$bin/pendulum" bench proxy --listen "127.0.0.1:$chrony_proxy" --upstream "127.0.0.1:$upstream" \
+                    $(proxy_settings "$scenario") --seed $((seed + 1)) --seconds $((total + 30)) >"$dir/proxy-chrony.log" 2>&1 &
+                pids+=($!)
+                seed=$((seed + 2))
+            fi
 
             if [ "$polling" = 1s ]; then ours_poll=$'minpoll = 0\nmaxpoll = 0'; chrony_poll="minpoll 0 maxpoll 0 "; else ours_poll=""; chrony_poll=""; fi
             cat >"$dir/ours.toml" <<CONF
@@ -139,7 +145,7 @@ initial-frequency-ppm = 20
 
 [observability]
 observation-path = "$dir/observe"
-log-level = "warning"
+log-level = "${OURS_LOG_LEVEL:-warning}"
 CONF
             cat >"$dir/chrony.conf" <<CONF
 server 127.0.0.1 port $chrony_proxy ${chrony_poll}iburst
@@ -194,6 +200,7 @@ json.dump(dict(pairs=json.loads(pairs), start_wall=float(start), warmup=int(warm
     for polling in $POLLING; do
         for scenario in $SCENARIOS; do
             dir="$work/$polling-$scenario"
+            [ -f "$dir/proxy-ours.log" ] || continue
             echo "$polling-$scenario: ours $(tail -1 "$dir/proxy-ours.log")"
             echo "$polling-$scenario: chrony $(tail -1 "$dir/proxy-chrony.log")"
         done

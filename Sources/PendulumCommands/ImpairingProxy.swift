@@ -139,6 +139,10 @@ final class ImpairingProxy {
             case .drop:
                 counters.requestsDropped &+= 1
             case .deliver(let after):
+                // A new client port's upstream socket is opened now, inside the request's delay,
+                // not at delivery: socket() and connect() there would lengthen requests only
+                // and bias every offset measured through the proxy.
+                _ = relay(for: client, now: arrival)
                 let bytes = Array(buffer[0..<received])
                 if !pending.insert(.toUpstream(client: client, bytes: bytes), due: Self.adding(arrival, Self.nanoseconds(after))) {
                     counters.overQueueLimit &+= 1

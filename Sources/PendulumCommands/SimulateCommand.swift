@@ -42,6 +42,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Shortest time over which an offset is slewed away, s.") var minimumSlewTime: Double?
     @Option(help: "Quick polls (1 s apart) when a source starts.") var burstCount: Int?
     @Option(help: "Probability that a packet is lost, each direction.") var loss: Double = 0
+    @Option(help: "Simulated second from which both directions take --delay-step longer.") var delayStepAt: Double?
+    @Option(help: "Extra one-way delay from --delay-step-at on, s.") var delayStep: Double = 0
     @Option(help: "Number of servers.") var sources: Int = 1
     @Option(help: "How many of them are falsetickers.") var falsetickers: Int = 0
     @Option(help: "A falseticker's time error, s.") var falsetickerOffset: Double = 1
@@ -101,11 +103,12 @@ struct SimulateCommand: ParsableCommand {
         var servers: [SimulatedServer] = []
         for index in 0..<sources {
             let isFalse = index >= sources - falsetickers
-            servers.append(
-                SimulatedServer(
-                    up: up, down: down, timeError: isFalse ? falsetickerOffset : 0,
-                    timeErrorDrift: isFalse ? falsetickerDrift : 0
-                ))
+            var server = SimulatedServer(
+                up: up, down: down, timeError: isFalse ? falsetickerOffset : 0,
+                timeErrorDrift: isFalse ? falsetickerDrift : 0
+            )
+            if let delayStepAt { server.pathStep = (delayStepAt, delayStep) }
+            servers.append(server)
         }
         var discipline = DisciplineConfiguration()
         if let limits = try pollLimits() { discipline.pollLimits = limits }

@@ -120,12 +120,16 @@ public struct ClockDiscipline: Sendable {
     /// A source's current log2 poll interval.
     public func pollLog2(for id: SourceID) -> Int? { sources[id]?.poll.current }
 
-    /// Feeds one measurement and returns what to do.
-    public mutating func handle(_ measurement: Measurement, from id: SourceID) -> DisciplineUpdate {
+    /// Feeds one measurement and returns what to do. `currentTime` is the local time at which
+    /// the actions will be applied, when later than the measurement's own (an interleaved answer
+    /// completes the previous exchange, one poll interval old): the sample enters the filter
+    /// at its own time, and the clock is steered for `currentTime`.
+    public mutating func handle(_ measurement: Measurement, from id: SourceID, at currentTime: NTPTimestamp? = nil) -> DisciplineUpdate {
         var update = DisciplineUpdate()
         guard var state = sources[id] else { return update }
         if epoch == nil { epoch = measurement.localTime }
-        let now = (measurement.localTime - (epoch ?? measurement.localTime)).seconds
+        let sampleTime = (measurement.localTime - (epoch ?? measurement.localTime)).seconds
+        let now = max(sampleTime, currentTime.map { ($0 - (epoch ?? measurement.localTime)).seconds } ?? sampleTime)
         state.reach |= 1
         state.stratum = measurement.stratum
         state.leap = measurement.leap
@@ -133,7 +137,7 @@ public struct ClockDiscipline: Sendable {
         state.rootDispersion = measurement.rootDispersion.seconds
         let delay = max(0, measurement.delay.seconds)
         var meddling: Double?
-        switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: now) {
+        switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: sampleTime) {
         case .accepted:
             let interval = PollSettings.seconds(log2: state.poll.current)
             let predicted = state.filter.predicted(at: now + interval).variance.squareRoot()
@@ -246,7 +250,9 @@ public struct ClockDiscipline: Sendable {
             break
         }
         // Remove the frequency error now and the offset over the slew time.
-        let primaryPoll = PollSettings.seconds(log2: sources[selection.primary]?.poll.current ?? 0)
+        // The interval until the primary's next sample: during a burst that is the burst's
+        // second, not minpoll, so a start-up offset is gone by the end of the burst.
+        let primaryPoll = PollSettings.seconds(log2: sources[selection.primary]?.poll.nextIntervalLog2 ?? 0)
         let slewTime = max(configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
         var wanted = frequencyCorrection + selection.frequency + offset / slewTime
         let limit = configuration.maximumFrequency

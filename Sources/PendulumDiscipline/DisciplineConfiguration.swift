@@ -31,11 +31,12 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     public var startupPanicThreshold: Double? = nil
     /// Largest frequency correction ever applied, s/s (500 ppm, the kernel's own limit).
     public var maximumFrequency: Double = 500e-6
-    /// An offset is slewed away over max(this, slewPollFactor × poll interval) seconds. The
-    /// filter's offset is already its best estimate, so it is removed within two polls: over
-    /// eight (as before) a known error stood for minutes; within one, a single lost reply
-    /// let the slew run on to twice the offset.
-    public var minimumSlewTime: Double = 16
+    /// An offset is slewed away over max(this, slewPollFactor × the interval to the next poll)
+    /// seconds. The filter's offset is already its best estimate, so it is removed within two
+    /// polls: over eight (as before) a known error stood for minutes; within one, a single lost
+    /// reply let the slew run on to twice the offset. The floor of a few seconds keeps 1 s
+    /// polling from chasing each sample (16 s held a start-up residual for 15 s).
+    public var minimumSlewTime: Double = 4
     public var slewPollFactor: Double = 2
     /// Extra uncertainty assumed for a source beyond its filter's (s): the half-width floor of
     /// its interval in selection.

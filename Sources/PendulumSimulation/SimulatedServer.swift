@@ -1,5 +1,5 @@
 /// A simulated NTP server: its own error against true time, paths to it, and when it is down.
-public struct SimulatedServer: Sendable, Hashable {
+public struct SimulatedServer: Sendable {
     public var up: DelayModel
     public var down: DelayModel
     /// Server time minus true time at t = 0, s (non-zero: a falseticker).
@@ -13,6 +13,8 @@ public struct SimulatedServer: Sendable, Hashable {
     public var leap: Int
     public var leapFrom: Double
     public var processingTime: Double
+    /// From this true time on, both directions take `extra` seconds longer (a new route).
+    public var pathStep: (at: Double, extra: Double)?
 
     public init(
         up: DelayModel, down: DelayModel, timeError: Double = 0, timeErrorDrift: Double = 0,
@@ -33,4 +35,10 @@ public struct SimulatedServer: Sendable, Hashable {
     func error(at time: Double) -> Double { timeError + timeErrorDrift * time }
 
     func isDown(at time: Double) -> Bool { outages.contains { $0.contains(time) } }
+
+    /// The delay a path step adds to a packet sent at `time`.
+    func extraDelay(at time: Double) -> Double {
+        guard let pathStep, time >= pathStep.at else { return 0 }
+        return pathStep.extra
+    }
 }

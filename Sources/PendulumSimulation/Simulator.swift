@@ -85,8 +85,8 @@ public struct Simulator: Sendable {
             advance(to: sendTime)
             discipline.pollSent(to: ids[index])
             polls += 1
-            let upDelay = server.up.sample(&random)
-            let downDelay = server.down.sample(&random)
+            let upDelay = server.up.sample(&random) + server.extraDelay(at: sendTime)
+            let downDelay = server.down.sample(&random) + server.extraDelay(at: sendTime)
             let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
             let replyLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
             let arrival = sendTime + upDelay

@@ -10,7 +10,9 @@ import PendulumTime
 
 /// What one poll of a source produced.
 enum PollResult {
-    case measurement(DisciplineMeasurement, referenceID: UInt32)
+    /// `receivedAt`: when the answer arrived, on the steered clock; later than the
+    /// measurement's own time when the answer was interleaved.
+    case measurement(DisciplineMeasurement, referenceID: UInt32, receivedAt: NTPTimestamp)
     case noReply
     case kissOfDeath(String)
     case ntsNAK
@@ -29,6 +31,11 @@ final class SourcePoller {
     private var generator = SystemRandomNumberGenerator()
     private var random = SystemRandomSource()
     private(set) var cookiesHeld = 0
+    /// The last exchange's times, for an interleaved request (RFC 9769) next; nil after a
+    /// lost answer, a failure or a clock step, which leave nothing to complete.
+    private var interleavedPrevious: InterleavedPrevious?
+    /// How many answers were interleaved, for status and tests.
+    private(set) var interleavedAnswers = 0
 
     private let logger: Logger
 
@@ -44,8 +51,12 @@ final class SourcePoller {
 
     /// Forgets the resolved address and, for NTS, the association: the next poll resolves the
     /// name again and runs NTS-KE again. For a source that stopped answering.
+    /// The clock was stepped: the last exchange's times no longer fit it.
+    func forgetPreviousExchange() { interleavedPrevious = nil }
+
     func startAfresh() {
         address = nil
+        interleavedPrevious = nil
         if specification.mode == .nts {
             association = nil
             ntpHost = specification.host
@@ -54,6 +65,17 @@ final class SourcePoller {
     }
 
     func poll(timeout: Duration) -> PollResult {
+        let previous = interleavedPrevious
+        interleavedPrevious = nil
+        let result = exchange(timeout: timeout, previous: previous)
+        if case .measurement(_, _, _) = result, let following = lastFollowing { interleavedPrevious = following }
+        lastFollowing = nil
+        return result
+    }
+
+    private var lastFollowing: InterleavedPrevious?
+
+    private func exchange(timeout: Duration, previous: InterleavedPrevious?) -> PollResult {
         if specification.mode == .nts, association?.needsKeyExchange ?? true {
             if let failure = runKeyExchange(timeout: timeout) { return .failed(failure) }
         }
@@ -68,7 +90,7 @@ final class SourcePoller {
         // A fresh socket per request gives a fresh random source port: off-path attackers
         // must guess it as well as the nonce.
         let socket: TimestampedUDPSocket
-        let exchange = ClientExchange(using: &generator)
+        let exchange = ClientExchange(nonce: generator.next(), previous: previous, interleavedNonce: generator.next())
         var request = exchange.requestBytes
         do {
             socket = try TimestampedUDPSocket(family: address.family)
@@ -114,6 +136,8 @@ final class SourcePoller {
             switch exchange.evaluate(reply: datagram.bytes, sent: t1, received: t4) {
             case .success(let reply):
                 let header = reply.header
+                lastFollowing = reply.following
+                if reply.isInterleaved { interleavedAnswers += 1 }
                 return .measurement(
                     DisciplineMeasurement(
                         t1: reply.t1, t2: reply.t2, t3: reply.t3, t4: reply.t4,
@@ -121,7 +145,7 @@ final class SourcePoller {
                         leap: LeapStatus(rawValue: header.leap.rawValue) ?? .unsynchronized,
                         sourceReferenceID: header.referenceID.rawValue
                     ),
-                    referenceID: Self.referenceID(for: address)
+                    referenceID: Self.referenceID(for: address), receivedAt: t4
                 )
             case .failure(.kissOfDeath(let code)):
                 return .kissOfDeath(code)

@@ -25,6 +25,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private let logger: Logger
     private var lastPrimary: SourceID?
     private var lastUpdate: UnixTime?
+    /// Steps applied so far: a poll that saw it change drops its sample and its source's
+    /// interleaved state.
+    private var clockSteps = 0
     /// How pool names become addresses; tests give a fixed list.
     private let resolve: @Sendable (String, UInt16) throws -> [SocketAddress]
 
@@ -135,18 +138,29 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private func run(id: SourceID, poller: SourcePoller, firstPoll: NTPDuration) {
         var interval = firstPoll
         var backoff = 0
+        var stepsSeen = 0
         let name = poller.specification.displayAddress
         while wait(interval), isActive(id) {
-            lock.withLock { discipline.pollSent(to: id) }
+            let stepsBeforePoll: Int = lock.withLock {
+                discipline.pollSent(to: id)
+                return clockSteps
+            }
+            if stepsBeforePoll != stepsSeen {
+                poller.forgetPreviousExchange()
+                stepsSeen = stepsBeforePoll
+            }
             let result = poller.poll(timeout: replyTimeout(for: poller.specification))
             let address = poller.resolvedAddress
             switch result {
-            case .measurement(let measurement, let referenceID):
+            case .measurement(let measurement, let referenceID, let receivedAt):
                 backoff = 0
                 let next: NTPDuration? = lock.withLock {
                     guard var record = associations[id] else { return nil }
                     discipline.setReferenceID(referenceID, for: id)
-                    let update = discipline.handle(measurement, from: id)
+                    // A step while this exchange was out leaves its timestamps on two time
+                    // scales: the sample is worthless (and an interleaved one even older).
+                    guard clockSteps == stepsBeforePoll else { return discipline.nextPollInterval(for: id) }
+                    let update = discipline.handle(measurement, from: id, at: receivedAt)
                     record.reach = record.reach << 1 | 1
                     record.polls += 1
                     record.consecutiveMisses = 0
@@ -160,7 +174,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 }
                 guard let next else { return }
                 interval = next
-                logger.debug("source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s; next poll in \(interval.seconds) s")
+                logger.debug("source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s (\(poller.interleavedAnswers) interleaved answers so far); next poll in \(interval.seconds) s")
             case .noReply, .failed, .ntsNAK, .kissOfDeath:
                 let description = describe(result)
                 let demobilize: Bool
@@ -235,6 +249,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             do {
                 switch action {
                 case .step(let amount):
+                    clockSteps += 1
                     try clock.step(by: amount)
                     logger.notice("clock stepped by \(amount) s")
                 case .setFrequency(let correction):
