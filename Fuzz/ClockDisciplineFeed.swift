@@ -37,7 +37,11 @@ public func fuzzClockDisciplineFeed(_ data: UnsafePointer<UInt8>, _ size: Int) -
             rootDelay: NTPShort(rawValue: UInt32(root >> 16)), rootDispersion: NTPShort(rawValue: UInt32(root & 0xFFFF)),
             stratum: UInt8(stratum), leap: LeapStatus(rawValue: UInt8(leap & 3)) ?? .none
         )
-        let update = discipline.handle(measurement, from: id)
+        // op bit 1: the sample completes an earlier exchange (interleaved) and the actions are
+        // applied later, at `clock` plus the advance again.
+        let update = op & 2 == 2
+            ? discipline.handle(measurement, from: id, at: clock + NTPDuration(rawValue: Int64(advance)))
+            : discipline.handle(measurement, from: id)
         for action in update.actions {
             switch action {
             case .setFrequency(let value):

@@ -187,7 +187,12 @@ json.dump(dict(pairs=json.loads(pairs), start_wall=float(start), warmup=int(warm
                resources=f"{work}/resources.json"), open(f"{work}/manifest.json", "w"), indent=1)' \
         "$manifest_pairs" "$start" "$WARMUP" "$DURATION" "$work"
 
-    python3 "$repo/benchmarks/accuracy_sampler.py" sample "$work/manifest.json"
+    # In the background and waited for, so that INT/TERM stop the run at once (bash runs a
+    # trap only after a foreground child has finished).
+    python3 "$repo/benchmarks/accuracy_sampler.py" sample "$work/manifest.json" &
+    sampler=$!
+    pids+=($sampler)
+    wait "$sampler"
 
     # A daemon that died during the run shows in its log; say so rather than report silence.
     for polling in $POLLING; do

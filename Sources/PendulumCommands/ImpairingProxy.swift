@@ -61,6 +61,10 @@ final class ImpairingProxy {
             close(fd)
             throw ValidationError("bind \(listen): \(reason)")
         }
+        // Arrivals are timed by the kernel, not by when this thread woke: a wake-up after a
+        // long idle came 50 to 170 µs late here, after the request only (the reply follows
+        // within a millisecond), which made every path look longer towards the server.
+        _ = pendulum_serve_enable_receive_timestamps(fd)
         listenFD = fd
         self.upstream = upstream
         self.impairment = impairment
@@ -124,15 +128,7 @@ final class ImpairingProxy {
         for _ in 0..<Self.readsPerWake {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let received = buffer.withUnsafeMutableBytes { bytes in
-                withUnsafeMutablePointer(to: &storage) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        recvfrom(listenFD, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, &length)
-                    }
-                }
-            }
-            guard received >= 0 else { return }
-            let arrival = Self.monotonicNanoseconds()
+            guard let (received, arrival) = receive(from: listenFD, address: &storage, length: &length) else { return }
             guard let client = withUnsafePointer(to: &storage, { SocketAddress(UnsafeRawPointer($0), length: Int(length)) }) else { continue }
             counters.requests &+= 1
             switch impairment.decide(.request, elapsed: Self.seconds(since: start, at: arrival)) {
@@ -154,10 +150,10 @@ final class ImpairingProxy {
     private func receiveReplies(from fd: Int32, start: UInt64) {
         guard let client = clientsByFD[fd] else { return }
         for _ in 0..<Self.readsPerWake {
-            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             // ECONNREFUSED (the server is not there) ends up here too: nothing to relay.
-            guard received >= 0 else { return }
-            let arrival = Self.monotonicNanoseconds()
+            guard let (received, arrival) = receive(from: fd, address: &storage, length: &length) else { return }
             relays[client]?.lastUsed = arrival
             counters.replies &+= 1
             switch impairment.decide(.reply, elapsed: Self.seconds(since: start, at: arrival)) {
@@ -170,6 +166,31 @@ final class ImpairingProxy {
                 }
             }
         }
+    }
+
+    /// One datagram into `buffer`: its length (at most the buffer's) and when it arrived, on
+    /// the monotonic clock, from the kernel's receive timestamp where there is one.
+    private func receive(from fd: Int32, address: inout sockaddr_storage, length: inout socklen_t) -> (Int, UInt64)? {
+        var stamp = timespec()
+        var kind: Int32 = 0
+        let received = buffer.withUnsafeMutableBytes { bytes in
+            pendulum_recv_timestamped(fd, bytes.baseAddress, bytes.count, &address, &length, &stamp, &kind, Int32(MSG_DONTWAIT))
+        }
+        guard received >= 0 else { return nil }
+        let now = Self.monotonicNanoseconds()
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        let sinceArrival = kind == 0 ? 0 : Self.nanoseconds(between: stamp, and: wall)
+        return (min(received, buffer.count), now - min(now, sinceArrival))
+    }
+
+    /// `later − earlier` in nanoseconds, 0 if not later, at most a second: a receive stamp
+    /// older than that is not believed.
+    static func nanoseconds(between earlier: timespec, and later: timespec) -> UInt64 {
+        let seconds = Int64(later.tv_sec) - Int64(earlier.tv_sec)
+        guard seconds >= 0, seconds <= 1 else { return 0 }
+        let total = seconds * 1_000_000_000 + Int64(later.tv_nsec) - Int64(earlier.tv_nsec)
+        return total > 0 ? UInt64(min(total, 1_000_000_000)) : 0
     }
 
     private func deliverDue(start: UInt64) {
@@ -212,6 +233,7 @@ final class ImpairingProxy {
             close(fd)
             return nil
         }
+        _ = pendulum_serve_enable_receive_timestamps(fd)
         relays[client] = Relay(fd: fd, lastUsed: now)
         clientsByFD[fd] = client
         return fd

@@ -122,3 +122,50 @@ import Testing
         #expect(abs(frequency - 0.001 / 32) < 1e-9)
     }
 }
+
+/// An interleaved answer completes the previous exchange, one poll old: the discipline filters
+/// the sample at its own time and steers for the present. A clock 20 ppm fast, polled every
+/// 16 s with such samples, must still be brought to within a microsecond and held there.
+@Suite struct DelayedSampleTests {
+    @Test func samplesOnePollOldStillConvergeWhenTheirTimeIsGiven() {
+        var configuration = DisciplineConfiguration()
+        configuration.minimumAgreeingSources = 1
+        var discipline = ClockDiscipline(configuration: configuration)
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 4...4, initialBurst: false))
+        let base = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
+        var offset = 0.002  // local − true
+        let rateError = 20e-6
+        var correction = 0.0
+        var pending: (offset: Double, local: Double)?
+        var worstLate = 0.0
+        for poll in 0..<200 {
+            let trueTime = Double(poll) * 16
+            let local = trueTime + offset
+            // This poll's exchange happened before anything below is applied.
+            let current = (offset: offset, local: local)
+            var stepped = false
+            if let sample = pending {
+                let measurement = Measurement(
+                    offset: NTPDuration(approximateSeconds: -sample.offset), delay: .microseconds(100),
+                    localTime: base + NTPDuration(approximateSeconds: sample.local), stratum: 2)
+                discipline.pollSent(to: id)
+                let update = discipline.handle(measurement, from: id, at: base + NTPDuration(approximateSeconds: local))
+                for action in update.actions {
+                    switch action {
+                    case .step(let amount):
+                        offset += amount.seconds
+                        stepped = true
+                    case .setFrequency(let value): correction = value
+                    case .setLeap: break
+                    }
+                }
+            }
+            // As the daemon does: an exchange from before a step is not completed later.
+            pending = stepped ? nil : current
+            if poll > 150 { worstLate = max(worstLate, abs(offset)) }
+            offset += (rateError + correction) * 16
+        }
+        #expect(worstLate < 1e-6)
+    }
+}

@@ -16,11 +16,11 @@ import Testing
 
     @Test func configurationPageNamesEverySection() throws {
         let text = try String(contentsOfFile: "\(Self.directory)/pendulum-ntpd.toml.5", encoding: .utf8)
-        for section in ["[[source]]", "[clock]", "[synchronization]", "[[server]]", "[[nts-ke-server]]", "[keyset]", "[observability]"] {
+        for section in ["[[source]]", "[source-defaults]", "[clock]", "[synchronization]", "[[server]]", "[[nts-ke-server]]", "[keyset]", "[observability]"] {
             #expect(text.contains(".B \(section)"), "missing \(section)")
         }
         for key in ["ke-port", "ca-file", "count", "initial-offset-seconds", "initial-frequency-ppm", "minimum-agreeing-sources",
-                    "step-threshold-seconds", "panic-threshold-seconds", "observation-path", "metrics-listen", "log-level", "local-stratum"] {
+                    "step-threshold-seconds", "panic-threshold-seconds", "observation-path", "metrics-listen", "log-level", "local-stratum", "minpoll", "maxpoll", "iburst"] {
             #expect(text.contains(key), "missing \(key)")
         }
     }
