@@ -193,7 +193,7 @@ public struct ClockDiscipline: Sendable {
         return 2 * agreeing > started
     }
 
-    private mutating func candidates(at now: Double) -> [SourceCandidate] {
+    private func candidates(at now: Double) -> [SourceCandidate] {
         var result: [SourceCandidate] = []
         result.reserveCapacity(sources.count)
         for (id, state) in sources {
@@ -210,7 +210,6 @@ public struct ClockDiscipline: Sendable {
             let prediction = filter.predicted(at: now)
             let bound = 3 * prediction.variance.squareRoot() + filter.delays.minimumSeen / 2
                 + state.rootDelay / 2 + state.rootDispersion + configuration.selectionMargin
-            sources[id]?.hasCounted = true
             result.append(
                 SourceCandidate(
                     id: id, offset: prediction.offset, variance: prediction.variance,
@@ -224,6 +223,7 @@ public struct ClockDiscipline: Sendable {
 
     private mutating func steer(now: Double, into update: inout DisciplineUpdate) {
         let all = candidates(at: now)
+        for candidate in all { sources[candidate.id]?.hasCounted = true }
         guard let selection = SourceSelection.select(all, minimumAgreeing: configuration.minimumAgreeingSources)
         else {
             if system.synchronized {

@@ -34,7 +34,7 @@ final class SourcePoller {
     /// The last exchange's times, for an interleaved request (RFC 9769) next; nil after a
     /// lost answer, a failure or a clock step, which leave nothing to complete.
     private var interleavedPrevious: InterleavedPrevious?
-    /// How many answers were interleaved, for status and tests.
+    /// How many answers were interleaved, for the debug log.
     private(set) var interleavedAnswers = 0
 
     private let logger: Logger
@@ -49,11 +49,11 @@ final class SourcePoller {
 
     var resolvedAddress: SocketAddress? { address }
 
-    /// Forgets the resolved address and, for NTS, the association: the next poll resolves the
-    /// name again and runs NTS-KE again. For a source that stopped answering.
     /// The clock was stepped: the last exchange's times no longer fit it.
     func forgetPreviousExchange() { interleavedPrevious = nil }
 
+    /// Forgets the resolved address and, for NTS, the association: the next poll resolves the
+    /// name again and runs NTS-KE again. For a source that stopped answering.
     func startAfresh() {
         address = nil
         interleavedPrevious = nil
@@ -65,15 +65,11 @@ final class SourcePoller {
     }
 
     func poll(timeout: Duration) -> PollResult {
+        // Only a measurement leaves an exchange to complete; every other outcome forgets it.
         let previous = interleavedPrevious
         interleavedPrevious = nil
-        let result = exchange(timeout: timeout, previous: previous)
-        if case .measurement(_, _, _) = result, let following = lastFollowing { interleavedPrevious = following }
-        lastFollowing = nil
-        return result
+        return exchange(timeout: timeout, previous: previous)
     }
-
-    private var lastFollowing: InterleavedPrevious?
 
     private func exchange(timeout: Duration, previous: InterleavedPrevious?) -> PollResult {
         if specification.mode == .nts, association?.needsKeyExchange ?? true {
@@ -136,7 +132,7 @@ final class SourcePoller {
             switch exchange.evaluate(reply: datagram.bytes, sent: t1, received: t4) {
             case .success(let reply):
                 let header = reply.header
-                lastFollowing = reply.following
+                interleavedPrevious = reply.following
                 if reply.isInterleaved { interleavedAnswers += 1 }
                 return .measurement(
                     DisciplineMeasurement(
