@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PendulumNTP", targets: ["PendulumNTP"]),
         .library(name: "PendulumNTS", targets: ["PendulumNTS"]),
         .library(name: "PendulumDiscipline", targets: ["PendulumDiscipline"]),
+        .library(name: "PendulumNTPClient", targets: ["PendulumNTPClient"]),
         .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
         .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
     ],
@@ -57,7 +58,7 @@ let package = Package(
         .target(name: "PendulumDiscipline", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         // Seeded, deterministic network and oscillator models driving the discipline in virtual time.
         .target(
-            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline", "PendulumPTP"],
+            name: "PendulumSimulation", dependencies: ["PendulumTime", "PendulumDiscipline", "PendulumPTP", "PendulumNTPClient", "PendulumNTPServer", "PendulumNTP"],
             swiftSettings: swiftSettings
         ),
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
@@ -80,12 +81,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The client half of the daemon: source polling, discipline loop, observation, metrics.
+        // The NTP client core: sources' state machines, selection and discipline. No I/O.
+        .target(
+            name: "PendulumNTPClient",
+            dependencies: [
+                "PendulumTime", "PendulumNTP", "PendulumNTS", "PendulumDiscipline",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The client half of the daemon: the event loop around the client core, observation, metrics.
         .target(
             name: "PendulumSync",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline", "PendulumNTPClient",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,7 +116,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
-                "PendulumSync", "PendulumDiscipline", .product(name: "Logging", package: "swift-log"),
+                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -140,6 +149,11 @@ let package = Package(
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PendulumNTPClientTests",
+            dependencies: ["PendulumNTPClient", "PendulumNTPServer", "PendulumNTP", "PendulumNTS", "PendulumDiscipline", "PendulumTime"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
@@ -171,7 +185,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"), "PendulumDiscipline",
+                .product(name: "Logging", package: "swift-log"), "PendulumDiscipline", "PendulumNTPClient",
             ],
             swiftSettings: swiftSettings
         ),

@@ -39,7 +39,10 @@ final class ImpairingProxy {
         var overQueueLimit: UInt64 = 0
         var sendErrors: UInt64 = 0
         var relaysEvicted: UInt64 = 0
-        var lateness = LatenessHistogram()
+        /// How late deliveries went out, per direction: a proxy late one way only biases every
+        /// offset its clients measure.
+        var requestLateness = LatenessHistogram()
+        var replyLateness = LatenessHistogram()
     }
 
     private let listenFD: Int32
@@ -196,16 +199,18 @@ final class ImpairingProxy {
     private func deliverDue(start: UInt64) {
         while let next = pending.popDue(at: Self.monotonicNanoseconds()) {
             let now = Self.monotonicNanoseconds()
-            counters.lateness.record(nanoseconds: now - min(now, next.due))
+            let late = now - min(now, next.due)
             let sent: Int
             switch next.payload {
             case .toUpstream(let client, let bytes):
+                counters.requestLateness.record(nanoseconds: late)
                 guard let fd = relay(for: client, now: now) else {
                     counters.sendErrors &+= 1
                     continue
                 }
                 sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             case .toClient(let client, let bytes):
+                counters.replyLateness.record(nanoseconds: late)
                 sent = bytes.withUnsafeBytes { raw in
                     client.withSockaddr { sendto(listenFD, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT), $0, $1) }
                 }
@@ -251,14 +256,16 @@ final class ImpairingProxy {
     }
 
     var summary: String {
-        let lateness = counters.lateness
         func micro(_ value: Double) -> String { String(Int(value.rounded())) }
+        func late(_ lateness: LatenessHistogram) -> String {
+            "mean \(micro(lateness.meanMicroseconds)) µs, p99 \(micro(lateness.quantileMicroseconds(0.99))) µs, "
+                + "max \(micro(Double(lateness.maximumNanoseconds) / 1_000)) µs over \(lateness.count)"
+        }
         return "proxy: \(counters.requests) requests (\(counters.requestsDropped) dropped), "
             + "\(counters.replies) replies (\(counters.repliesDropped) dropped), \(counters.delivered) delivered, "
             + "\(counters.overQueueLimit) over the queue limit, \(counters.sendErrors) send errors, "
-            + "\(counters.relaysEvicted) relays evicted; lateness mean \(micro(lateness.meanMicroseconds)) µs, "
-            + "p99 \(micro(lateness.quantileMicroseconds(0.99))) µs, max \(micro(Double(lateness.maximumNanoseconds) / 1_000)) µs "
-            + "over \(lateness.count) deliveries"
+            + "\(counters.relaysEvicted) relays evicted; lateness of requests \(late(counters.requestLateness)), "
+            + "of replies \(late(counters.replyLateness))"
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -54,6 +54,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Number of runs to average.") var runs: Int = 1
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print the first run's discipline events and clock steps with their times.") var events = false
+    @Flag(help: "Print the first run's client log (what pendulum-ntpd would log, debug included) with simulated times.") var log = false
     @Option(help: "Write the first run's offset trace as CSV to this file.") var csv: String?
     @Option(help: "Write the first run's offset trace as an SVG line chart to this file.") var plot: String?
     @Option(name: .customLong("protocol"), help: "ntp, or ptp (E2E, two-step; see SimulateCommand+PTP.swift).")
@@ -138,6 +139,7 @@ struct SimulateCommand: ParsableCommand {
         var results: [SimulationResult] = []
         for index in 0..<runs {
             scenario.recordTrace = index == 0 && (csv != nil || plot != nil)
+            scenario.recordLog = index == 0 && log
             results.append(Simulator(scenario: scenario, seed: seed &+ UInt64(index)).run())
         }
         if let first = results.first {
@@ -146,6 +148,9 @@ struct SimulateCommand: ParsableCommand {
                 let title = "pendulum simulate: offset from true time (seed \(seed))"
                 try write(OffsetPlot.svg(first.trace, title: title), to: plot)
             }
+        }
+        if log, let first = results.first {
+            for (time, message) in first.log { print("\(Self.rounded(time)) s  \(message)") }
         }
         if events, let first = results.first {
             for (time, event) in first.events { print("\(Self.rounded(time)) s  \(event)") }

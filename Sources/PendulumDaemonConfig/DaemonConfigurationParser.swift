@@ -132,7 +132,8 @@ struct TableReader {
         return SourcePollKeys(
             minpoll: try integer(table, "minpoll", path: path, range: range),
             maxpoll: try integer(table, "maxpoll", path: path, range: range),
-            iburst: try bool(table, "iburst", path: path)
+            iburst: try bool(table, "iburst", path: path),
+            burst: try bool(table, "burst", path: path)
         )
     }
 
@@ -146,7 +147,7 @@ struct TableReader {
     }
 
     func source(_ table: TOMLTable, path: String, defaults: SourcePollKeys) throws(ConfigurationError) -> SourceSection {
-        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count", "minpoll", "maxpoll", "iburst"], path: path)
+        try checkKeys(table, allowed: ["mode", "address", "ke-port", "ca-file", "count", "minpoll", "maxpoll", "iburst", "burst"], path: path)
         let modeText = try string(table, "mode", path: path) ?? "server"
         guard let mode = SourceSection.Mode(rawValue: modeText) else {
             throw error("\(path).mode", "\"\(modeText)\" is not one of \(SourceSection.Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["mode"]?.line)
@@ -271,7 +272,7 @@ struct TableReader {
         var sourceDefaults = SourcePollKeys()
         if let value = root["source-defaults"] {
             guard let table = value.table else { throw error("source-defaults", "expected a table: write [source-defaults]") }
-            try checkKeys(table, allowed: ["minpoll", "maxpoll", "iburst"], path: "source-defaults")
+            try checkKeys(table, allowed: ["minpoll", "maxpoll", "iburst", "burst"], path: "source-defaults")
             sourceDefaults = try pollKeys(table, path: "source-defaults")
             _ = try polling(sourceDefaults, table: table, path: "source-defaults")
         }

@@ -24,7 +24,7 @@ public struct SourceSection: Sendable, Hashable {
     public var caFile: String?
     /// Pool only: how many of its servers to use at once.
     public var count = 4
-    /// `minpoll`, `maxpoll` and `iburst`, this source's own or from `[source-defaults]`.
+    /// `minpoll`, `maxpoll`, `iburst` and `burst`, this source's own or from `[source-defaults]`.
     public var polling = SourcePolling.defaults
 
     public init(mode: Mode, host: String, port: UInt16? = nil) {
@@ -68,16 +68,20 @@ public struct SourcePollKeys: Sendable, Hashable {
     public var minpoll: Int?
     public var maxpoll: Int?
     public var iburst: Bool?
+    public var burst: Bool?
 
-    public init(minpoll: Int? = nil, maxpoll: Int? = nil, iburst: Bool? = nil) {
+    public init(minpoll: Int? = nil, maxpoll: Int? = nil, iburst: Bool? = nil, burst: Bool? = nil) {
         self.minpoll = minpoll
         self.maxpoll = maxpoll
         self.iburst = iburst
+        self.burst = burst
     }
 
     /// These keys where given, `defaults` elsewhere.
     public func over(_ defaults: SourcePollKeys) -> SourcePollKeys {
-        SourcePollKeys(minpoll: minpoll ?? defaults.minpoll, maxpoll: maxpoll ?? defaults.maxpoll, iburst: iburst ?? defaults.iburst)
+        SourcePollKeys(
+            minpoll: minpoll ?? defaults.minpoll, maxpoll: maxpoll ?? defaults.maxpoll, iburst: iburst ?? defaults.iburst,
+            burst: burst ?? defaults.burst)
     }
 }
 
@@ -94,6 +98,7 @@ public enum SourcePolling {
         if keys.maxpoll == nil { upper = max(upper, lower) }
         if keys.minpoll == nil { lower = min(lower, upper) }
         guard lower <= upper else { return nil }
-        return PollSettings(limits: lower...upper, initialBurst: keys.iburst ?? defaults.initialBurst)
+        return PollSettings(
+            limits: lower...upper, initialBurst: keys.iburst ?? defaults.initialBurst, burstEachPoll: keys.burst ?? defaults.burstEachPoll)
     }
 }

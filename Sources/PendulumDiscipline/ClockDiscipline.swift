@@ -53,6 +53,9 @@ public struct ClockDiscipline: Sendable {
     private var sources: [SourceID: SourceState] = [:]
     private var epoch: NTPTimestamp?
     private var frequencyCorrection: Double = 0
+    /// The part of `frequencyCorrection` that slews the last offset away and is taken off
+    /// again when the slew time is over.
+    private var pendingSlew: Double = 0
     private var hasSynchronized = false
     private var announcedLeap = LeapStatus.none
     public private(set) var system = SystemState()
@@ -72,7 +75,8 @@ public struct ClockDiscipline: Sendable {
         let limits = polling?.limits ?? configuration.pollLimits
         var poll = PollController(
             limits: limits, burstCount: polling?.initialBurst == false ? 0 : configuration.burstCount,
-            burstIntervalLog2: configuration.burstIntervalLog2, balance: configuration.pollBalance
+            burstIntervalLog2: configuration.burstIntervalLog2, balance: configuration.pollBalance,
+            regularBurstCount: polling?.burstEachPoll == true ? configuration.regularBurstCount : 0
         )
         poll.restart()
         sources[id] = SourceState(
@@ -94,12 +98,28 @@ public struct ClockDiscipline: Sendable {
     /// the source's reachability and eventually drop it from selection.
     public mutating func pollSent(to id: SourceID) {
         guard var state = sources[id] else { return }
+        state.poll.pollSent(reachable: state.reach != 0)
         state.reach <<= 1
-        state.poll.pollSent()
         if state.reach == 0 && state.filter.isStarted {
             state.poll.decrease()
         }
         sources[id] = state
+    }
+
+    /// The slew time of the last update is over: the offset it was to remove is gone, so the
+    /// frequency goes back to the filter's estimate. Without this a lost answer would leave the
+    /// slew running until the next sample, past the offset by as much as it was meant to remove
+    /// for every further slew time.
+    public mutating func endSlew(at localTime: NTPTimestamp) -> DisciplineUpdate {
+        var update = DisciplineUpdate()
+        guard pendingSlew != 0, let epoch else { return update }
+        let now = (localTime - epoch).seconds
+        frequencyCorrection -= pendingSlew
+        for key in sources.keys { sources[key]?.filter.frequencyChanged(by: -pendingSlew, at: now) }
+        pendingSlew = 0
+        system.frequencyCorrection = frequencyCorrection
+        update.actions.append(.setFrequency(frequencyCorrection))
+        return update
     }
 
     public func nextPollInterval(for id: SourceID) -> NTPDuration {
@@ -223,6 +243,10 @@ public struct ClockDiscipline: Sendable {
 
     private mutating func steer(now: Double, into update: inout DisciplineUpdate) {
         let all = candidates(at: now)
+        // Before the first synchronisation every source gets a moment to answer: the first
+        // answer alone may come from a falseticker, and stepping to it would take minutes to
+        // undo. A source that has not answered by then is not waited for.
+        if !hasSynchronized, all.count < sources.count, now < configuration.startupGatherTime { return }
         for candidate in all { sources[candidate.id]?.hasCounted = true }
         guard let selection = SourceSelection.select(all, minimumAgreeing: configuration.minimumAgreeingSources)
         else {
@@ -254,7 +278,9 @@ public struct ClockDiscipline: Sendable {
         // second, not minpoll, so a start-up offset is gone by the end of the burst.
         let primaryPoll = PollSettings.seconds(log2: sources[selection.primary]?.poll.nextIntervalLog2 ?? 0)
         let slewTime = max(configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
-        var wanted = frequencyCorrection + selection.frequency + offset / slewTime
+        // An earlier slew still running shows in the filter's frequency, so it ends here.
+        let base = frequencyCorrection + selection.frequency
+        var wanted = base + offset / slewTime
         let limit = configuration.maximumFrequency
         if abs(wanted) > limit {
             update.events.append(.frequencyLimited(wanted))
@@ -262,6 +288,8 @@ public struct ClockDiscipline: Sendable {
         }
         let change = wanted - frequencyCorrection
         frequencyCorrection = wanted
+        pendingSlew = abs(base) < limit ? wanted - base : 0
+        if pendingSlew != 0 { update.slewDuration = NTPDuration(approximateSeconds: slewTime) }
         for key in sources.keys { sources[key]?.filter.frequencyChanged(by: change, at: now) }
         update.actions.append(.setFrequency(wanted))
         if selection.leap != announcedLeap {

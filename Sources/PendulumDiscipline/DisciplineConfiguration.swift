@@ -8,6 +8,12 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// microseconds over the first regular interval (measured against chronyd, issue 13).
     public var burstCount = 8
     public var burstIntervalLog2 = 0
+    /// Before the first synchronisation, how long (s, from the first answer) to wait for every
+    /// source to answer before selecting among those that did: long enough for the burst's
+    /// second request to each.
+    public var startupGatherTime: Double = 2
+    /// Requests per poll for a source with `burst` (at the same spacing), as chrony's four.
+    public var regularBurstCount = 4
     /// Adaptive polling aims for a statistical error of this fraction of half the minimum
     /// delay (see `PollController`), but never below `minimumPollTarget` seconds.
     public var pollBalance: Double = 0.1

@@ -6,5 +6,8 @@ public struct DisciplineUpdate: Sendable, Hashable {
     public var events: [DisciplineEvent] = []
     /// When to poll the source that produced this sample next.
     public var nextPollInterval: NTPDuration = .zero
+    /// The frequency set includes a slew that has done its work after this long: call
+    /// `ClockDiscipline.endSlew` then, or a lost answer lets the slew run on past the offset.
+    public var slewDuration: NTPDuration?
     public init() {}
 }

@@ -11,16 +11,20 @@ public struct PollController: Sendable, Hashable {
     /// Polls made at `burstInterval` when a source starts (iburst).
     public var burstCount: Int
     public var burstIntervalLog2: Int
+    /// Requests per poll with `burst`: the poll itself and the quick ones after it; 0 or 1
+    /// for a single request per poll.
+    public var regularBurstCount: Int
     /// Target accuracy as a fraction of half the minimum delay.
     public var balance: Double
     public private(set) var current: Int
     private var burstRemaining: Int
     private var vote = 0
 
-    public init(limits: ClosedRange<Int>, burstCount: Int = 4, burstIntervalLog2: Int = 1, balance: Double = 1) {
+    public init(limits: ClosedRange<Int>, burstCount: Int = 4, burstIntervalLog2: Int = 1, balance: Double = 1, regularBurstCount: Int = 0) {
         self.limits = limits
         self.burstCount = burstCount
         self.burstIntervalLog2 = burstIntervalLog2
+        self.regularBurstCount = regularBurstCount
         self.balance = balance
         current = limits.lowerBound
         burstRemaining = burstCount
@@ -38,9 +42,21 @@ public struct PollController: Sendable, Hashable {
         vote = 0
     }
 
-    /// One poll was sent (or timed out): the burst advances.
-    mutating func pollSent() {
-        if burstRemaining > 0 { burstRemaining -= 1 }
+    /// One poll was sent: the burst advances. With `regularBurstCount`, a poll of a reachable
+    /// source at the regular interval opens a new burst, when the interval is long enough for
+    /// one to fit in a quarter of it.
+    mutating func pollSent(reachable: Bool = false) {
+        if burstRemaining > 0 {
+            burstRemaining -= 1
+        } else if regularBurstCount > 1, reachable, current - burstIntervalLog2 >= 2 + Self.log2Ceiling(regularBurstCount) {
+            burstRemaining = regularBurstCount - 1
+        }
+    }
+
+    private static func log2Ceiling(_ value: Int) -> Int {
+        var log2 = 0
+        while (1 << log2) < value { log2 += 1 }
+        return log2
     }
 
     /// After an accepted sample. `predictedError` is the filter's offset std-dev extrapolated

@@ -11,10 +11,15 @@ public struct PollSettings: Sendable, Hashable {
     public var limits: ClosedRange<Int>
     /// Start with a burst of quick polls (chrony's and ntpd's `iburst`).
     public var initialBurst: Bool
+    /// At every poll of a reachable source, a short burst of quick requests instead of one
+    /// (chrony's and ntpd's `burst`): more samples per interval from a server that must be
+    /// polled rarely.
+    public var burstEachPoll: Bool
 
-    public init(limits: ClosedRange<Int>, initialBurst: Bool = true) {
+    public init(limits: ClosedRange<Int>, initialBurst: Bool = true, burstEachPoll: Bool = false) {
         self.limits = limits
         self.initialBurst = initialBurst
+        self.burstEachPoll = burstEachPoll
     }
 
     /// `2^log2` seconds exactly, for any supported log2 (negative ones included).

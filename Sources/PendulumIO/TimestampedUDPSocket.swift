@@ -155,6 +155,24 @@ public final class TimestampedUDPSocket {
         }
     }
 
+    /// The descriptor, for an event loop that polls many sockets at once; it stays owned by
+    /// this object.
+    public var fileDescriptor: Int32 { descriptor }
+
+    /// One look without waiting, for an event loop that polled the descriptor itself: the
+    /// datagram waiting, if any. A pending socket error (ICMP "port unreachable" on a
+    /// connected socket) is thrown; stray transmit timestamps are dropped.
+    public func receiveWaiting(capacity: Int = 2048) throws(SystemCallError) -> ReceivedDatagram? {
+        if let datagram = try receiveNow(capacity: capacity) { return datagram }
+        var pending: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &length) == 0, pending != 0 {
+            throw SystemCallError("receive", code: pending)
+        }
+        drainErrorQueue()
+        return nil
+    }
+
     private func receiveNow(capacity: Int) throws(SystemCallError) -> ReceivedDatagram? {
         var buffer = [UInt8](repeating: 0, count: capacity)
         var storage = sockaddr_storage()

@@ -8,6 +8,7 @@ import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
 import PendulumNTSKE
+import PendulumNTPClient
 import PendulumSync
 
 /// pendulum-ntpd: keeps a clock (system or overlay) right from its `[[source]]`s, serves that
@@ -72,7 +73,6 @@ public enum Daemon {
         var loops: [UDPServeLoop] = []
         var listeners: [NTSKEServerListener] = []
         var keeper: KeysetKeeper?
-        var refresher: DaemonThread?
         var observation: ObservationServer?
         var metrics: MetricsEndpoint?
         func shutDown() async {
@@ -80,7 +80,6 @@ public enum Daemon {
             engine?.stop()
             for loop in loops { loop.join() }
             keeper?.join()
-            refresher?.join()
             observation?.stop()
             metrics?.stop()
             for listener in listeners { try? await listener.close() }
@@ -115,16 +114,13 @@ public enum Daemon {
                 }
                 metrics?.start()
             }
-            if let engine {
-                refresher = try DaemonThread {
-                    refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, stop: stop)
-                }
-            }
         } catch {
             await shutDown()
             throw error
         }
-        engine?.start()
+        // What the server announces follows the discipline once a second: root dispersion
+        // grows between clock updates, so it cannot only follow measurements.
+        engine?.start(everySecond: { refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum) })
 
         let what = loops.map { "ntp \($0.localAddress)" } + configuration.ntsKEServers.map { "nts-ke \($0.listen)" }
             + (observation.map { ["observation \($0.path)"] } ?? []) + (metrics.map { ["metrics port \($0.port)"] } ?? [])
@@ -175,17 +171,11 @@ public enum Daemon {
         return discipline
     }
 
-    /// Keeps what the server announces in step with the discipline, once a second: root
-    /// dispersion grows between clock updates, so it cannot only follow measurements.
-    static func refreshServedState(engine: SynchronizationEngine, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, stop: StopFlag) {
-        while !stop.isSet {
-            let served = ServedClockState.make(system: engine.systemState, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
-            state.update(clock: served)
-            for _ in 0..<5 where !stop.isSet {
-                var pause = timespec(tv_sec: 0, tv_nsec: 200_000_000)
-                nanosleep(&pause, nil)
-            }
-        }
+    /// Brings what the server announces in line with the discipline.
+    static func refreshServedState(engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?) {
+        guard let engine else { return }
+        let served = ServedClockState.make(system: engine.systemState, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
+        state.update(clock: served)
     }
 
     /// The status document: the engine's view when there are sources, else what is served.

@@ -17,6 +17,8 @@ public struct SimulationScenario: Sendable {
     public var externalSteps: [(time: Double, amount: Double)]
     /// Keep the per-second offset trace (for CSV/plots); costs memory.
     public var recordTrace: Bool
+    /// Keep the client core's log lines (debug included) with their true times.
+    public var recordLog = false
 
     public init(
         servers: [SimulatedServer], oscillator: OscillatorModel = OscillatorModel(), initialOffset: Double = 0.01,
@@ -71,4 +73,6 @@ public struct SimulationResult: Sendable {
     public var servers: Int
     public var announcedLeap: LeapStatus
     public var finalSystem: SystemState
+    /// The client core's log lines and the frequency it set, when the scenario asked for them.
+    public var log: [(time: Double, message: String)] = []
 }

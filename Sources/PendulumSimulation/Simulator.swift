@@ -1,13 +1,18 @@
 import PendulumDiscipline
+import PendulumNTP
+import PendulumNTPClient
+import PendulumNTPServer
 import PendulumTime
 
-/// Runs the discipline core against a simulated clock and network in virtual time.
+/// Runs pendulum-ntpd's client core (`NTPClientCore`: polling, bursts, reply validation,
+/// interleaved mode, selection, discipline) against a simulated clock and network in virtual
+/// time.
 ///
-/// Time advances in one-second ticks (the oscillator's random walk steps at each); exchanges
-/// happen inside a tick at each server's own phase. Every exchange produces the four NTP
-/// timestamps as a real client would see them — T1/T4 from the simulated local clock, T2/T3
-/// from the server's — and the same `Measurement(t1:t2:t3:t4:)` integer arithmetic the daemon
-/// uses; the discipline's actions then steer the simulated clock.
+/// Time advances in one-second ticks (the oscillator's random walk steps at each); the core's
+/// timers and the answers in flight are handled in time order inside a tick. Requests are real
+/// NTP packets answered by the daemon's own `NTPServerCore` with the server's T2/T3; T1/T4 come
+/// from the simulated local clock; the core's steering actions steer it. What differs from the
+/// daemon is only the shell: no sockets, and time is virtual.
 public struct Simulator: Sendable {
     public let scenario: SimulationScenario
     public let seed: UInt64
@@ -17,22 +22,27 @@ public struct Simulator: Sendable {
         self.seed = seed
     }
 
+    /// Where simulated server `index` lives (10.0.x.y): its refid is that address.
+    static func address(ofServer index: Int) -> ResolvedAddress {
+        ResolvedAddress(ipv4: 10, 0, UInt8(truncatingIfNeeded: index / 250), UInt8(truncatingIfNeeded: index % 250 + 1), port: 123)
+    }
+
     /// An arbitrary epoch (2023-08-05) so timestamps look real; any would do.
     static let epoch = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
 
     public func run() -> SimulationResult {
         var random = SeededGenerator(seed: seed)
-        var discipline = ClockDiscipline(configuration: scenario.discipline)
         let servers = scenario.servers
-        let ids = servers.indices.map { SourceID($0) }
-        var nextPoll = [Double](repeating: 0, count: servers.count)
-        // Spread the servers over the second so exchanges do not coincide.
-        let phases = servers.indices.map { 0.05 + 0.9 * Double($0) / Double(max(1, servers.count)) }
-        for (index, id) in ids.enumerated() {
-            let first = discipline.addSource(id, referenceID: UInt32(0x0A00_0001 + index))
-            _ = first  // the first poll goes out at once: a fresh daemon starts polling immediately
-            nextPoll[index] = phases[index]
-        }
+        // The daemon's own client core, fed by simulated servers that answer with the daemon's
+        // own server core (interleaved mode included).
+        let addresses = servers.indices.map { Self.address(ofServer: $0) }
+        var client = NTPClientCore(
+            sources: addresses.map { SourceSpecification(host: $0.host, port: $0.port, mode: .server) },
+            configuration: scenario.discipline, random: ClientRandomSource(seed: seed ^ 0x5EED_C0DE)
+        )
+        var serverCores = servers.map { _ in NTPServerCore(configuration: .init(rateLimit: nil)) }
+        var serverRandom = ClientRandomSource(seed: seed ^ 0x5E4E_4E45)
+        var serverOf: [SourceID: Int] = [:]
 
         // Local clock: offset from true time (local − true) at `cursor`, frequency correction.
         var offset = scenario.initialOffset
@@ -60,80 +70,100 @@ public struct Simulator: Sendable {
         if scenario.recordTrace { trace.reserveCapacity(Int(scenario.duration) + 1) }
         var steps: [(time: Double, amount: Double)] = []
         var events: [(time: Double, event: DisciplineEvent)] = []
+        var log: [(time: Double, message: String)] = []
         var everSelected = Set<SourceID>()
         var everPrimary = Set<SourceID>()
         var announcedLeap = LeapStatus.none
         var polls = 0
         var externalSteps = scenario.externalSteps.sorted { $0.time < $1.time }[...]
-        var order = Array(servers.indices)
-        order.sort { phases[$0] < phases[$1] }
         let duration = Int(scenario.duration)
 
-        struct Exchange {
-            var server: Int
-            var sendTime: Double
-            var t1: NTPTimestamp
-            var t2: NTPTimestamp
-            var t3: NTPTimestamp
-            var receiveTime: Double
-            var leap: Int
+        // Timers in true time; ties go in the order they were set, so a run repeats exactly.
+        var timers: [ClientTimer: (time: Double, order: Int)] = [:]
+        var timerOrder = 0
+        struct Reply {
+            var source: SourceID
+            var bytes: [UInt8]
+            var arrival: Double
         }
-        var inFlight: [Exchange] = []
+        var inFlight: [Reply] = []
 
-        func send(_ index: Int, at sendTime: Double) {
-            let server = servers[index]
-            advance(to: sendTime)
-            discipline.pollSent(to: ids[index])
+        func serverTime(_ server: SimulatedServer, at time: Double) -> NTPTimestamp {
+            Self.epoch + NTPDuration(approximateSeconds: time + server.error(at: time))
+        }
+
+        /// The network and the server: the request may be lost, the server may be down, the
+        /// answer may be lost; otherwise it arrives after the path's delays.
+        func transmit(_ request: [UInt8], from id: SourceID, to address: ResolvedAddress, at sendTime: Double) {
             polls += 1
+            guard let index = addresses.firstIndex(of: address) else { return }
+            serverOf[id] = index
+            let server = servers[index]
             let upDelay = server.up.sample(&random) + server.extraDelay(at: sendTime)
             let downDelay = server.down.sample(&random) + server.extraDelay(at: sendTime)
             let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
             let replyLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
             let arrival = sendTime + upDelay
             let replyTime = arrival + server.processingTime
-            // Until an answer says otherwise, the next poll follows the current interval.
-            nextPoll[index] = sendTime + max(1, discipline.nextPollInterval(for: ids[index]).seconds)
-            guard !requestLost, !replyLost, !server.isDown(at: arrival) else { return }
-            inFlight.append(
-                Exchange(
-                    server: index, sendTime: sendTime, t1: localTime(at: sendTime),
-                    t2: Self.epoch + NTPDuration(approximateSeconds: arrival + server.error(at: arrival)),
-                    t3: Self.epoch + NTPDuration(approximateSeconds: replyTime + server.error(at: replyTime)),
-                    receiveTime: replyTime + downDelay, leap: arrival >= server.leapFrom ? server.leap : 0
-                ))
+            guard !requestLost, !server.isDown(at: arrival) else { return }
+            let receive = serverTime(server, at: arrival)
+            let transmit = serverTime(server, at: replyTime)
+            let leap = LeapIndicator(rawValue: UInt8((arrival >= server.leapFrom ? server.leap : 0) & 3)) ?? .noWarning
+            let state = ServerClockState(
+                leap: leap, stratum: server.stratum, referenceID: ReferenceID(ascii: "SIM"), referenceTimestamp: receive,
+                rootDelay: .zero, rootDispersion: NTPShort(rawValue: 1), precision: -20, isSynchronized: true
+            )
+            let decision = serverCores[index].decide(
+                request: request, client: address.bytes, receiveTime: receive,
+                monotonicNanoseconds: Int64(arrival * 1e9), state: state, keyset: nil, random: &serverRandom,
+                transmitTime: { transmit }
+            )
+            // The answer's real departure, for a later interleaved request.
+            serverCores[index].recordTransmit(ofResponseWithReceive: receive, at: transmit)
+            guard let reply = decision.reply, !replyLost else { return }
+            inFlight.append(Reply(source: id, bytes: reply, arrival: replyTime + downDelay))
         }
 
-        func receive(_ exchange: Exchange) {
-            let server = servers[exchange.server]
-            let id = ids[exchange.server]
-            advance(to: exchange.receiveTime)
-            let measurement = Measurement(
-                t1: exchange.t1, t2: exchange.t2, t3: exchange.t3, t4: localTime(at: exchange.receiveTime),
-                rootDelay: .zero, rootDispersion: NTPShort(rawValue: 1),
-                stratum: server.stratum, leap: LeapStatus(rawValue: UInt8(exchange.leap & 3)) ?? .none
-            )
-            let update = discipline.handle(measurement, from: id)
-            for action in update.actions {
+        /// Carries out the client core's actions at true time `time`.
+        func perform(_ actions: [ClientAction], at time: Double) {
+            var pending = actions[...]
+            while let action = pending.popFirst() {
                 switch action {
-                case .step(let amount):
+                case .send(let bytes, let id, let address):
+                    client.transmitted(id, at: localTime(at: time))
+                    transmit(bytes, from: id, to: address, at: time)
+                case .setTimer(let timer, let delay):
+                    timers[timer] = (time + delay.seconds, timerOrder)
+                    timerOrder += 1
+                case .cancelTimer(let timer):
+                    timers[timer] = nil
+                case .resolve(let id, let host, let port):
+                    let found = addresses.filter { $0.host == host && $0.port == port }
+                    pending += client.resolved(id, addresses: found, at: localTime(at: time))
+                case .log(_, let message):
+                    if scenario.recordLog { log.append((time, message)) }
+                case .resolvePool, .runKeyExchange, .forget, .setSynchronized:
+                    break  // no pools, NTS or kernel in simulation
+                case .steer(.step(let amount)):
                     offset += amount.seconds
-                    steps.append((exchange.receiveTime, amount.seconds))
-                case .setFrequency(let value):
+                    steps.append((time, amount.seconds))
+                case .steer(.setFrequency(let value)):
                     correction = value
-                case .setLeap(let status):
+                    if scenario.recordLog { log.append((time, "frequency correction \(value * 1e6) ppm")) }
+                case .steer(.setLeap(let status)):
                     announcedLeap = status
+                case .observed(let event):
+                    events.append((time, event))
                 }
             }
-            for event in update.events { events.append((exchange.receiveTime, event)) }
-            nextPoll[exchange.server] = max(
-                exchange.receiveTime, exchange.sendTime + max(1, update.nextPollInterval.seconds))
-            let system = discipline.system
+            let system = client.system
             if system.synchronized {
                 everSelected.formUnion(system.survivors)
                 if let primary = system.primary { everPrimary.insert(primary) }
             }
         }
 
+        perform(client.start(), at: 0)
         for second in 0...duration {
             let tick = Double(second)
             advance(to: tick)
@@ -164,26 +194,26 @@ public struct Simulator: Sendable {
             if scenario.recordTrace { trace.append((tick, error)) }
             if second == duration { break }
 
-            // Sends and receives inside this second, in time order; answers may arrive in a
+            // Timers and answers inside this second, in time order; answers may arrive in a
             // later second (slow paths), so they wait in `inFlight`.
             while true {
-                var nextSend: Int?
-                for index in order where nextPoll[index] < tick + 1 {
-                    if let current = nextSend, nextPoll[current] <= nextPoll[index] { continue }
-                    nextSend = index
+                let nextTimer = timers.filter { $0.value.time < tick + 1 }.min {
+                    ($0.value.time, $0.value.order) < ($1.value.time, $1.value.order)
                 }
-                var nextReceive: Int?
-                for (position, exchange) in inFlight.enumerated() where exchange.receiveTime < tick + 1 {
-                    if let current = nextReceive, inFlight[current].receiveTime <= exchange.receiveTime { continue }
-                    nextReceive = position
+                var nextReply: Int?
+                for (position, reply) in inFlight.enumerated() where reply.arrival < tick + 1 {
+                    if let current = nextReply, inFlight[current].arrival <= reply.arrival { continue }
+                    nextReply = position
                 }
-                if let position = nextReceive,
-                    nextSend.map({ inFlight[position].receiveTime <= max(nextPoll[$0], tick) }) ?? true
-                {
-                    let exchange = inFlight.remove(at: position)
-                    receive(exchange)
-                } else if let index = nextSend {
-                    send(index, at: max(nextPoll[index], tick))
+                if let position = nextReply, nextTimer.map({ inFlight[position].arrival <= max($0.value.time, tick) }) ?? true {
+                    let reply = inFlight.remove(at: position)
+                    advance(to: reply.arrival)
+                    perform(client.received(reply.bytes, from: reply.source, at: localTime(at: reply.arrival)), at: reply.arrival)
+                } else if let (timer, due) = nextTimer {
+                    let time = max(due.time, tick)
+                    timers[timer] = nil
+                    advance(to: time)
+                    perform(client.timerFired(timer, at: localTime(at: time)), at: time)
                 } else {
                     break
                 }
@@ -196,7 +226,8 @@ public struct Simulator: Sendable {
             rmsFrequencyError: (frequencySquares / count).squareRoot(),
             timeToSync: (timeToSync ?? .infinity) > scenario.duration ? nil : timeToSync,
             trace: trace, steps: steps, events: events, everSelected: everSelected, everPrimary: everPrimary,
-            polls: polls, duration: scenario.duration, servers: servers.count, announcedLeap: announcedLeap, finalSystem: discipline.system
+            polls: polls, duration: scenario.duration, servers: servers.count, announcedLeap: announcedLeap, finalSystem: client.system,
+            log: log
         )
     }
 }

@@ -26,6 +26,53 @@ import Testing
         #expect(intervals == Array(repeating: 1, count: 8) + [64, 64])
     }
 
+    @Test func withBurstEveryPollOfAnAnsweringSourceIsFourRequests() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 6...6, initialBurst: false, burstEachPoll: true))
+        var intervals: [Double] = []
+        // Unanswered: one request per poll.
+        for _ in 0..<2 {
+            intervals.append(discipline.nextPollInterval(for: id).seconds)
+            discipline.pollSent(to: id)
+        }
+        _ = discipline.handle(measurement(offset: 0, at: 0), from: id)
+        for index in 0..<8 {
+            intervals.append(discipline.nextPollInterval(for: id).seconds)
+            discipline.pollSent(to: id)
+            _ = discipline.handle(measurement(offset: 0, at: Double(index + 1)), from: id)
+        }
+        #expect(intervals == [64, 64, 64, 1, 1, 1, 64, 1, 1, 1])
+        // Polls too short for a burst to fit in a quarter of them stay single.
+        var fast = ClockDiscipline()
+        fast.addSource(id, polling: PollSettings(limits: 3...3, initialBurst: false, burstEachPoll: true))
+        _ = fast.handle(measurement(offset: 0, at: 0), from: id)
+        fast.pollSent(to: id)
+        #expect(fast.nextPollInterval(for: id).seconds == 8)
+    }
+
+    @Test func atStartTheFirstAnswerIsNotFollowedBeforeTheOthersHadTheirChance() {
+        var discipline = ClockDiscipline()
+        let ids = (0..<4).map { SourceID($0) }
+        for id in ids { discipline.addSource(id) }
+        // The falseticker, 1 s off, happens to answer first.
+        #expect(discipline.handle(measurement(offset: 1.0, at: 0), from: ids[3]).actions.isEmpty)
+        #expect(discipline.handle(measurement(offset: 0.2, at: 0.01), from: ids[0]).actions.isEmpty)
+        #expect(discipline.handle(measurement(offset: 0.2001, at: 0.02), from: ids[1]).actions.isEmpty)
+        let update = discipline.handle(measurement(offset: 0.2002, at: 0.03), from: ids[2])
+        guard case .step(let amount)? = update.actions.first else {
+            Issue.record("no step once all four answered: \(update.actions)")
+            return
+        }
+        #expect(abs(amount.seconds - 0.2) < 0.001)
+        #expect(discipline.system.primary != ids[3])
+        // A source that never answers is waited for only a moment.
+        var patient = ClockDiscipline()
+        for id in ids.prefix(2) { patient.addSource(id) }
+        #expect(patient.handle(measurement(offset: 0.3, at: 0), from: ids[0]).actions.isEmpty)
+        #expect(!patient.handle(measurement(offset: 0.3, at: 2.5), from: ids[0]).actions.isEmpty)
+    }
+
     @Test func withoutIburstTheFirstPollsAreAtMinpoll() {
         var discipline = ClockDiscipline()
         let id = SourceID(1)

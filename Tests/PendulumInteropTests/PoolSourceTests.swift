@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PendulumDiscipline
 import PendulumIO
+import PendulumNTPClient
 import PendulumSync
 import Testing
 

@@ -38,12 +38,13 @@ import Testing
             mode = "pool"
             address = "pool.example.org"
             iburst = true
+            burst = true
             """
         let sources = try parse(text).sources
         #expect(sources.map(\.polling) == [
             PollSettings(limits: -2...6, initialBurst: false),
             PollSettings(limits: -2...3, initialBurst: false),
-            PollSettings(limits: -2...6, initialBurst: true),
+            PollSettings(limits: -2...6, initialBurst: true, burstEachPoll: true),
         ])
     }
 
@@ -73,7 +74,10 @@ import Testing
 
         let unknown = try #require(failure("[source-defaults]\npoll = 4\n"))
         #expect(unknown.key == "source-defaults.poll")
-        #expect(unknown.description.contains("allowed here: iburst, maxpoll, minpoll"))
+        #expect(unknown.description.contains("allowed here: burst, iburst, maxpoll, minpoll"))
+
+        let burstNotABool = try #require(failure("[source-defaults]\nburst = \"yes\"\n"))
+        #expect(burstNotABool.key == "source-defaults.burst")
 
         let invertedDefaults = try #require(failure("[source-defaults]\nminpoll = 8\nmaxpoll = 7\n"))
         #expect(invertedDefaults.key == "source-defaults.maxpoll")

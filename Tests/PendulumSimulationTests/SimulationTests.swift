@@ -160,7 +160,11 @@ import Testing
         let noisy = run(jitter: 1e-3, duration: 20_000)
         let quietInterval = 20_000 / Double(quiet.polls)
         let noisyInterval = 20_000 / Double(noisy.polls)
-        #expect(quietInterval > 30)
+        // Interleaved answers (the simulated server runs the daemon's server core) complete
+        // the previous exchange, one poll old, so the poll settles a little shorter than with
+        // basic answers alone: 25–28 s here against the noisy path's 16 s floor.
+        #expect(quietInterval > 20)
+        #expect(quietInterval > noisyInterval * 1.4)
         #expect(quietInterval <= 1024)
         // The noisy path sits at the 16 s floor (the burst's 2 s polls pull the mean just under).
         #expect(noisyInterval > 15 && noisyInterval <= 16)
