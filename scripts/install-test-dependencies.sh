@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite runs against: chrony (chronyd -x only), linuxptp,
-# tshark, and NTPsec unpacked beside the repo (its package conflicts with chrony's).
+# tshark, NTPsec unpacked beside the repo (its package conflicts with chrony's), and qemu for
+# the kernel-clock VM tests (their guest kernel is fetched by scripts/vm/prepare.sh).
 # Idempotent; needs root (CI runs as root). Never starts or enables any of these as services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl groff:groff-base curl:curl; do
+for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl groff:groff-base curl:curl \
+               qemu-system-x86_64:qemu-system-x86 depmod:kmod cpio:cpio; do
     command -v "${program%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${program%%:*}" ] || need+=("${program#*:}")
 done
 
@@ -26,9 +28,10 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     [ "$created_policy" -eq 1 ] && rm -f "$policy"
-    # Belt and braces: if anything started chronyd on the real port, stop it.
-    if pgrep -x chronyd >/dev/null && [ -z "${PENDULUM_KEEP_SYSTEM_CHRONYD:-}" ]; then
-        service chrony stop >/dev/null 2>&1 || pkill -x chronyd || true
+    # Belt and braces: if the package's service started anyway, stop that service (only it:
+    # other chronyd processes on a shared machine are not ours to kill).
+    if [ -z "${PENDULUM_KEEP_SYSTEM_CHRONYD:-}" ]; then
+        service chrony stop >/dev/null 2>&1 || true
     fi
 fi
 # NTPsec conflicts with chrony as a package: unpack it beside the repo instead of installing it.

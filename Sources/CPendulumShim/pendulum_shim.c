@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/uio.h>
 
 #ifndef SCM_TIMESTAMPING
@@ -140,6 +141,70 @@ int pendulum_clock_set_frequency(int clock_id, double frequency_ppm) {
     tx.modes = ADJ_FREQUENCY;
     tx.freq = (long)(frequency_ppm * PENDULUM_PPM_SCALE);
     return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
+// The nominal tick, in µs: one USER_HZ period. The kernel accepts 90 %..110 % of it.
+static long pendulum_nominal_tick_us(void) {
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? 1000000L / hz : 10000L;
+}
+
+int pendulum_clock_set_tick_and_frequency(int clock_id, double frequency_ppm, double *actual_ppm) {
+    long nominal = pendulum_nominal_tick_us();
+    // One µs of tick length changes the rate by 1e6 / nominal ppm (100 ppm at USER_HZ 100).
+    double ppm_per_tick_us = 1e6 / (double)nominal;
+    double limit = 0.1 * 1e6 - 500.0;
+    if (frequency_ppm > limit) frequency_ppm = limit;
+    if (frequency_ppm < -limit) frequency_ppm = -limit;
+    // Whole tick steps for what ADJ_FREQUENCY cannot carry; the remainder stays within ±500 ppm.
+    long tick_steps = 0;
+    if (frequency_ppm > 500.0 || frequency_ppm < -500.0) {
+        tick_steps = (long)(frequency_ppm / ppm_per_tick_us);
+    }
+    double remainder = frequency_ppm - (double)tick_steps * ppm_per_tick_us;
+    if (remainder > 500.0) remainder = 500.0;
+    if (remainder < -500.0) remainder = -500.0;
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_FREQUENCY | ADJ_TICK;
+    tx.freq = (long)(remainder * PENDULUM_PPM_SCALE);
+    tx.tick = nominal + tick_steps;
+    if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    if (actual_ppm) *actual_ppm = (double)tick_steps * ppm_per_tick_us + (double)tx.freq / PENDULUM_PPM_SCALE;
+    return 0;
+}
+
+int pendulum_clock_release_kernel_discipline(int clock_id, int *had_pll, long *pending_offset_us, long *old_tick_us) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    *had_pll = (tx.status & (STA_PLL | STA_FLL)) != 0;
+    *pending_offset_us = (tx.status & STA_NANO) ? tx.offset / 1000 : tx.offset;
+    *old_tick_us = tx.tick;
+    int status = tx.status;
+    if (status & (STA_PLL | STA_FLL)) {
+        // ADJ_OFFSET is only heard while the PLL is on: zero the offset first, then switch off.
+        memset(&tx, 0, sizeof tx);
+        tx.modes = ADJ_OFFSET;
+        tx.offset = 0;
+        if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    }
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_STATUS;
+    tx.status = status & ~(STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME | STA_FREQHOLD);
+    if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    if (clock_id == CLOCK_REALTIME) {
+        // An adjtime() slew still running (ADJ_OFFSET_SINGLESHOT with 0 cancels it) and a
+        // tick length left by a daemon that slewed through it.
+        memset(&tx, 0, sizeof tx);
+        tx.modes = ADJ_OFFSET_SINGLESHOT;
+        if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+        memset(&tx, 0, sizeof tx);
+        tx.modes = ADJ_TICK;
+        tx.tick = pendulum_nominal_tick_us();
+        if (clock_adjtime(clock_id, &tx) < 0) return -errno;
+    }
+    return 0;
 }
 
 int pendulum_clock_step(int clock_id, int64_t seconds, int64_t nanoseconds) {

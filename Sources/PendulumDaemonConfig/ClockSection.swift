@@ -15,5 +15,9 @@ public struct ClockSection: Sendable, Hashable {
     /// Overlay only: run this many ppm fast on its own, as a bad oscillator would.
     public var initialFrequencyPPM: Double = 0
 
+    /// Where the frequency correction is kept across restarts (chrony's driftfile): written
+    /// hourly while synchronised and at stop, read at start. nil: not kept.
+    public var driftFile: String?
+
     public init() {}
 }

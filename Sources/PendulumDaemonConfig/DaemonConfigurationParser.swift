@@ -282,7 +282,7 @@ struct TableReader {
 
         if let value = root["clock"] {
             guard let table = value.table else { throw error("clock", "expected a table: write [clock]") }
-            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm"], path: "clock")
+            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm", "drift-file"], path: "clock")
             if let kind = try string(table, "kind", path: "clock") {
                 guard let parsed = ClockSection.Kind(rawValue: kind) else {
                     throw error("clock.kind", "\"\(kind)\" is not one of \(ClockSection.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["kind"]?.line)
@@ -291,6 +291,12 @@ struct TableReader {
             }
             configuration.clock.initialOffsetSeconds = try seconds(table, "initial-offset-seconds", path: "clock", range: -1e9...1e9) ?? 0
             configuration.clock.initialFrequencyPPM = try seconds(table, "initial-frequency-ppm", path: "clock", range: -1000...1000) ?? 0
+            if let driftFile = try string(table, "drift-file", path: "clock") {
+                guard !driftFile.isEmpty, !driftFile.hasSuffix("/") else {
+                    throw error("clock.drift-file", "\"\(driftFile)\" is not a file path", at: table["drift-file"]?.line)
+                }
+                configuration.clock.driftFile = driftFile
+            }
         }
 
         if let value = root["observability"] {

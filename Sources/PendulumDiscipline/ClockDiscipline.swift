@@ -57,12 +57,45 @@ public struct ClockDiscipline: Sendable {
     /// again when the slew time is over.
     private var pendingSlew: Double = 0
     private var hasSynchronized = false
+    /// The primary's frequency uncertainty at the last steering, s/s.
+    private var lastFrequencyUncertainty: Double?
     private var announcedLeap = LeapStatus.none
     public private(set) var system = SystemState()
 
     public init(configuration: DisciplineConfiguration = DisciplineConfiguration()) {
         self.configuration = configuration
         policy = SteeringPolicy(configuration: configuration)
+        frequencyCorrection = configuration.initialFrequency
+        system.frequencyCorrection = configuration.initialFrequency
+    }
+
+    /// The frequency correction without the part that is slewing an offset away: what a drift
+    /// file keeps. nil until the clock has been synchronised (before, it is only a guess);
+    /// after synchronisation is lost the correction in force is still the best there is.
+    public var frequencyEstimate: DriftRecord? {
+        guard let lastFrequencyUncertainty else { return nil }
+        return DriftRecord(frequency: frequencyCorrection - pendingSlew, uncertainty: lastFrequencyUncertainty)
+    }
+
+    /// Unanswered polls take sources out of selection without any measurement arriving: once
+    /// too few remain, the system stops claiming to be synchronised (to the kernel, whose
+    /// STA_UNSYNC other programs read, and to its own clients) instead of advertising the last
+    /// selection's accuracy for ever.
+    public mutating func reviewSelection(at localTime: NTPTimestamp) -> DisciplineUpdate {
+        var update = DisciplineUpdate()
+        guard system.synchronized, let epoch else { return update }
+        let now = (localTime - epoch).seconds
+        if SourceSelection.select(candidates(at: now), minimumAgreeing: configuration.minimumAgreeingSources) == nil {
+            markUnsynchronized(into: &update)
+        }
+        return update
+    }
+
+    private mutating func markUnsynchronized(into update: inout DisciplineUpdate) {
+        system.synchronized = false
+        system.leap = .unsynchronized
+        system.stratum = 16
+        update.events.append(.lostSynchronization)
     }
 
     public var sourceIDs: [SourceID] { sources.keys.sorted() }
@@ -250,12 +283,7 @@ public struct ClockDiscipline: Sendable {
         for candidate in all { sources[candidate.id]?.hasCounted = true }
         guard let selection = SourceSelection.select(all, minimumAgreeing: configuration.minimumAgreeingSources)
         else {
-            if system.synchronized {
-                system.synchronized = false
-                system.leap = .unsynchronized
-                system.stratum = 16
-                update.events.append(.lostSynchronization)
-            }
+            if system.synchronized { markUnsynchronized(into: &update) }
             return
         }
         if !selection.falsetickers.isEmpty {
@@ -298,6 +326,7 @@ public struct ClockDiscipline: Sendable {
         }
         if !system.synchronized { update.events.append(.synchronized) }
         hasSynchronized = true
+        lastFrequencyUncertainty = sources[selection.primary].map { $0.filter.p11.squareRoot() } ?? lastFrequencyUncertainty
         describeSystem(selection: selection, offset: offset)
     }
 

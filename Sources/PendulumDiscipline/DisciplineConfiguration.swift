@@ -35,8 +35,12 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     public var panicThreshold: Double? = 1000
     /// The same at startup; nil: accept any offset for the first synchronisation.
     public var startupPanicThreshold: Double? = nil
-    /// Largest frequency correction ever applied, s/s (500 ppm, the kernel's own limit).
+    /// Largest frequency correction ever applied, s/s. 500 ppm is ADJ_FREQUENCY's limit; a
+    /// daemon raises it to what its clock can do (the system clock slews through the tick too).
     public var maximumFrequency: Double = 500e-6
+    /// The frequency correction to start from, s/s: a drift file's, or the kernel's current
+    /// one. Its uncertainty goes into `filter.initialFrequencyUncertainty`.
+    public var initialFrequency: Double = 0
     /// An offset is slewed away over max(this, slewPollFactor × the interval to the next poll)
     /// seconds. The filter's offset is already its best estimate, so it is removed within two
     /// polls: over eight (as before) a known error stood for minutes; within one, a single lost

@@ -50,6 +50,9 @@ public struct NTPClientCore: Sendable {
 
     public var system: SystemState { discipline.system }
 
+    /// The frequency a drift file should keep; nil while not synchronised.
+    public var frequencyEstimate: DriftRecord? { discipline.frequencyEstimate }
+
     /// Steps ordered so far.
     public var stepCount: Int { clockSteps }
 
@@ -59,6 +62,10 @@ public struct NTPClientCore: Sendable {
     /// is gained by waiting a poll interval before a source has ever been asked) and the pools.
     public mutating func start() -> [ClientAction] {
         var actions: [ClientAction] = []
+        // A drift file's (or the kernel's) frequency is in force before the first answer.
+        if discipline.configuration.initialFrequency != 0 {
+            actions.append(.steer(.setFrequency(discipline.configuration.initialFrequency)))
+        }
         for specification in specifications where specification.mode != .pool {
             actions += addSource(specification, poolIndex: nil, address: nil)
         }
@@ -73,10 +80,12 @@ public struct NTPClientCore: Sendable {
         case .poll(let id):
             guard var source = sources[id] else { return [] }
             discipline.pollSent(to: id)
+            let review = discipline.reviewSelection(at: now)
+            let lost = review.events.isEmpty ? [] : apply(review)
             source.polls += 1
             let started = source.beginPoll(steps: clockSteps, random: &random)
             sources[id] = source
-            return started.actions + finish(id, started.outcome, at: now)
+            return lost + started.actions + finish(id, started.outcome, at: now)
         case .deadline(let id):
             return update(id, at: now) { $0.deadlinePassed() }
         case .poolMaintenance:

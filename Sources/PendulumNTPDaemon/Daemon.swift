@@ -58,6 +58,10 @@ public enum Daemon {
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
         let (clock, clockWhy) = try ClockFactory.make(configuration.clock)
+        var discipline = disciplineConfiguration(configuration)
+        discipline.maximumFrequency = clock.maximumFrequencyCorrection
+        let driftStore = configuration.clock.driftFile.map { DriftFileStore(path: $0) }
+        startingFrequency(clock: clock, driftStore: driftStore, logger: logger, into: &discipline)
         let keyset = try configuration.keyset.map { section throws(DaemonError) in try KeysetKeeper.load(section) }
         let localStratum = configuration.synchronization.localStratum
         let initialState = localStratum.map { ServerClockState.local(stratum: $0) } ?? .unsynchronized()
@@ -66,9 +70,10 @@ public enum Daemon {
 
         let engine = configuration.sources.isEmpty ? nil : SynchronizationEngine(
             clock: clock, sources: configuration.sources.map(Self.specification),
-            configuration: disciplineConfiguration(configuration),
+            configuration: discipline,
             logger: logger
         )
+        let driftKeeper = DriftKeeper(store: driftStore, engine: engine, logger: logger)
 
         var loops: [UDPServeLoop] = []
         var listeners: [NTSKEServerListener] = []
@@ -78,6 +83,7 @@ public enum Daemon {
         func shutDown() async {
             stop.set()
             engine?.stop()
+            driftKeeper.save(reason: "at stop")
             for loop in loops { loop.join() }
             keeper?.join()
             observation?.stop()
@@ -120,7 +126,10 @@ public enum Daemon {
         }
         // What the server announces follows the discipline once a second: root dispersion
         // grows between clock updates, so it cannot only follow measurements.
-        engine?.start(everySecond: { refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum) })
+        engine?.start(everySecond: {
+            refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum)
+            driftKeeper.tick()
+        })
 
         let what = loops.map { "ntp \($0.localAddress)" } + configuration.ntsKEServers.map { "nts-ke \($0.listen)" }
             + (observation.map { ["observation \($0.path)"] } ?? []) + (metrics.map { ["metrics port \($0.port)"] } ?? [])
@@ -140,6 +149,40 @@ public enum Daemon {
         for (listener, section) in zip(listeners, configuration.ntsKEServers) {
             let counters = listener.counters
             logger.notice("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures)")
+        }
+    }
+
+    /// Where the frequency starts: the drift file when there is a valid one, else (for the
+    /// system clock) what the kernel runs at now, which an earlier daemon left close to right.
+    /// Anything an earlier daemon left running in the kernel (its PLL) is switched off first.
+    static func startingFrequency(clock: any SteerableClock, driftStore: DriftFileStore?, logger: Logger, into discipline: inout DisciplineConfiguration) {
+        var kernelFrequency: Double?
+        if let kernel = clock as? KernelClock {
+            do {
+                let released = try kernel.releaseKernelDiscipline()
+                if let found = released.found { logger.notice("\(found)") }
+                kernelFrequency = released.frequency
+            } catch {
+                logger.error("cannot take over the kernel clock's discipline: \(error)")
+            }
+        }
+        var record: DriftRecord?
+        if let driftStore {
+            do {
+                record = try driftStore.load()
+            } catch {
+                logger.warning("\(error)")
+            }
+        }
+        if let record {
+            discipline.initialFrequency = record.frequency
+            // A recorded frequency is trusted to what the file says, but never closer than 1 ppm:
+            // temperature moves a crystal that much between runs.
+            discipline.filter.initialFrequencyUncertainty = max(record.uncertainty, 1e-6)
+            logger.notice("frequency \(record.frequency * 1e6) ppm from the drift file \(driftStore?.path ?? "")")
+        } else if let kernelFrequency, kernelFrequency != 0 {
+            discipline.initialFrequency = kernelFrequency
+            logger.notice("frequency \(kernelFrequency * 1e6) ppm kept from the kernel (no drift file)")
         }
     }
 

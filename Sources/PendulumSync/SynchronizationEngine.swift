@@ -321,6 +321,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
     /// What a server running beside this engine should announce.
     public var systemState: SystemState { lock.withLock { core.system } }
 
+    /// The frequency a drift file should keep; nil while not synchronised.
+    public var frequencyEstimate: DriftRecord? { lock.withLock { core.frequencyEstimate } }
+
     /// When the clock was last steered from the sources, on the clock's own time scale (the
     /// reference timestamp a server announces); nil before the first time.
     public var lastClockUpdate: UnixTime? { lock.withLock { lastUpdate } }

@@ -30,6 +30,7 @@ import Testing
             kind = "overlay"
             initial-offset-seconds = 0.25
             initial-frequency-ppm = 30
+            drift-file = "/var/lib/pendulum/drift"
             [synchronization]
             minimum-agreeing-sources = 2
             step-threshold-seconds = 0.5
@@ -52,6 +53,7 @@ import Testing
         #expect(configuration.clock.kind == .overlay)
         #expect(configuration.clock.initialOffsetSeconds == 0.25)
         #expect(configuration.clock.initialFrequencyPPM == 30)
+        #expect(configuration.clock.driftFile == "/var/lib/pendulum/drift")
         #expect(configuration.synchronization.stepThresholdSeconds == 0.5)
         #expect(configuration.synchronization.panicThresholdSeconds == 100)
         #expect(configuration.observability.observationPath == "/run/p/observe")
@@ -93,6 +95,9 @@ import Testing
         #expect(try #require(failure("[clock]\ninitial-offset-seconds = \"1\"\n")).key == "clock.initial-offset-seconds")
         #expect(try #require(failure("[clock]\ninitial-frequency-ppm = 5000\n")).key == "clock.initial-frequency-ppm")
         #expect(try #require(failure("[clock]\ninitial-offset-seconds = nan\n")).key == "clock.initial-offset-seconds")
+        #expect(try #require(failure("[clock]\ndrift-file = \"\"\n")).key == "clock.drift-file")
+        #expect(try #require(failure("[clock]\ndrift-file = \"/var/lib/\"\n")).key == "clock.drift-file")
+        #expect(try #require(failure("[clock]\ndrift-file = 1\n")).key == "clock.drift-file")
         #expect(try #require(failure("[synchronization]\nminimum-agreeing-sources = 0\n")).key == "synchronization.minimum-agreeing-sources")
         #expect(try #require(failure("[synchronization]\nstep-threshold-seconds = 2\npanic-threshold-seconds = 1\n")).key == "synchronization.panic-threshold-seconds")
         #expect(try #require(failure("[observability]\nlog-level = \"loud\"\n")).key == "observability.log-level")

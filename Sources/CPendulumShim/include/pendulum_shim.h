@@ -52,6 +52,17 @@ int pendulum_clock_read_state(int clock_id, double *frequency_ppm, int *status, 
 /// Sets the frequency correction (ADJ_FREQUENCY), in ppm; the kernel clamps to ±500 ppm.
 int pendulum_clock_set_frequency(int clock_id, double frequency_ppm);
 
+/// Sets a correction beyond ADJ_FREQUENCY's ±500 ppm on CLOCK_REALTIME: the whole microseconds
+/// per tick go into the tick length (ADJ_TICK; the kernel allows ±10 %) and the rest into
+/// ADJ_FREQUENCY. `actual_ppm` is what was applied after rounding to the kernel's units.
+int pendulum_clock_set_tick_and_frequency(int clock_id, double frequency_ppm, double *actual_ppm);
+
+/// Switches off what an earlier time daemon may have left running in the kernel: the kernel's
+/// PLL/FLL (STA_PLL, STA_FLL, STA_PPS*) with an ADJ_OFFSET still being slewed, an adjtime()
+/// offset, and a tick length other than nominal (CLOCK_REALTIME only). Reports what it found:
+/// `had_pll` non-zero when STA_PLL or STA_FLL was on, `pending_offset_us` the PLL offset left.
+int pendulum_clock_release_kernel_discipline(int clock_id, int *had_pll, long *pending_offset_us, long *old_tick_us);
+
 /// Steps the clock by a signed interval (ADJ_SETOFFSET | ADJ_NANO).
 int pendulum_clock_step(int clock_id, int64_t seconds, int64_t nanoseconds);
 

@@ -49,9 +49,55 @@ public final class KernelClock: SteerableClock {
         return systemTime + (hardware - systemMidpoint)
     }
 
+    /// The system clock slews through the tick length as well as ADJ_FREQUENCY, so it can go
+    /// as fast as chrony's default `maxslewrate` (83,333 ppm); ADJ_FREQUENCY alone stops at
+    /// 500 ppm, which is all a PTP hardware clock is asked for.
+    public var maximumFrequencyCorrection: Double { kind == .system ? Self.maximumSystemSlewRate : 500e-6 }
+
+    /// chrony's default `maxslewrate`: fast enough to slew away 0.1 s in a few seconds, slow
+    /// enough that a program timing intervals with the wall clock sees at most an 8 % error.
+    public static let maximumSystemSlewRate = 83_333e-6
+
     public func setFrequency(_ correction: Double) throws(ClockError) {
         guard correction.isFinite else { throw ClockError("clock_adjtime ADJ_FREQUENCY", code: EINVAL) }
-        try check(pendulum_clock_set_frequency(clockID, correction * 1e6), "clock_adjtime ADJ_FREQUENCY")
+        guard kind == .system else {
+            return try check(pendulum_clock_set_frequency(clockID, correction * 1e6), "clock_adjtime ADJ_FREQUENCY")
+        }
+        // Always through the tick as well: a correction within ±500 ppm also puts back the
+        // nominal tick a faster slew before it had changed.
+        let wanted = min(max(correction, -maximumFrequencyCorrection), maximumFrequencyCorrection)
+        var applied = 0.0
+        try check(pendulum_clock_set_tick_and_frequency(clockID, wanted * 1e6, &applied), "clock_adjtime ADJ_TICK|ADJ_FREQUENCY")
+    }
+
+    /// What an earlier time daemon (ntpd, a crashed pendulum-ntpd, adjtimex by hand) left
+    /// running in the kernel, switched off before this one steers: a kernel PLL still slewing
+    /// an ADJ_OFFSET would fight every correction made here. Returns a line for the log when
+    /// there was something to switch off, and the frequency the kernel was running at (the
+    /// best guess at the oscillator's error when there is no drift file).
+    public func releaseKernelDiscipline() throws(ClockError) -> (found: String?, frequency: Double) {
+        var hadPLL: Int32 = 0
+        var pendingMicroseconds = 0
+        var oldTick = 0
+        let before = kernelState()
+        try check(pendulum_clock_release_kernel_discipline(clockID, &hadPLL, &pendingMicroseconds, &oldTick), "clock_adjtime ADJ_STATUS")
+        if hadPLL != 0 && pendingMicroseconds != 0 {
+            // The kernel hands the PLL's offset to the clock a second at a time, and the chunk
+            // for the current second is already in the tick length: it still runs after the
+            // PLL is off. Measuring before that second is over put the start-up step 0.9 ms
+            // wrong in the VM test; so wait for the next second's update, once, at start.
+            usleep(1_050_000)
+        }
+        var found: [String] = []
+        if hadPLL != 0 {
+            found.append("the kernel PLL was on with \(pendingMicroseconds) µs still to slew")
+        }
+        let nominalTick = 1_000_000 / max(1, sysconf(Int32(_SC_CLK_TCK)))
+        if kind == .system, oldTick != nominalTick {
+            found.append("the tick was \(oldTick) µs instead of \(nominalTick)")
+        }
+        let frequency = (before?.frequencyPPM ?? 0) * 1e-6
+        return (found.isEmpty ? nil : found.joined(separator: " and ") + ": switched off", frequency)
     }
 
     public func step(by offset: NTPDuration) throws(ClockError) {

@@ -79,6 +79,10 @@ public final class OverlayClock: SteerableClock {
         state.withLock { $0.reading(atSystemTime: systemTime) }
     }
 
+    /// As fast as the system clock it stands in for, so the overlay behaves as the system
+    /// clock would in tests and demos.
+    public var maximumFrequencyCorrection: Double { KernelClock.maximumSystemSlewRate }
+
     public func setFrequency(_ correction: Double) throws(ClockError) {
         guard correction.isFinite else { throw ClockError("set overlay frequency", code: 22 /* EINVAL */) }
         let now = readSystemClock()

@@ -41,6 +41,10 @@ public protocol SteerableClock: AnyObject, Sendable {
     /// through this before using them as T1/T4.
     func time(atSystemTime systemTime: UnixTime) -> UnixTime
 
+    /// The largest frequency correction `setFrequency` carries out, in s/s: what the
+    /// discipline may use to slew an offset away.
+    var maximumFrequencyCorrection: Double { get }
+
     /// Sets the frequency correction, in s/s (1e-6 is 1 ppm). It replaces the previous one.
     func setFrequency(_ correction: Double) throws(ClockError)
 

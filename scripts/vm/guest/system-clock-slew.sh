@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The guest's clock set 50 ms ahead of the host's, pendulum-ntpd allowed to step only beyond
+# 0.2 s: it must slew the clock back (through the tick length, as fast as chrony's default
+# maxslewrate) and never step it; CLOCK_REALTIME must never go backwards (30 s).
+set -euo pipefail
+source "$PENDULUM_REPO/scripts/vm/guest/common.sh"
+
+# Where the guest clock is now (it boots from the emulated RTC, up to a second off).
+kernel_clock sample "$SERVER" 1 /tmp/initial.jsonl
+initial=$(python3 -c 'import json,sys; print(json.loads(open("/tmp/initial.jsonl").readline())["offset"])')
+kernel_clock set-offset "$(python3 -c "print($initial + 0.050)")"
+
+cat >/tmp/ntpd.toml <<CONF
+[[source]]
+mode = "server"
+address = "$SERVER"
+minpoll = 0
+maxpoll = 3
+
+[clock]
+kind = "system"
+
+[synchronization]
+startup-step-threshold-seconds = 0.2
+step-threshold-seconds = 0.2
+
+[observability]
+observation-path = "/tmp/observe"
+log-level = "info"
+CONF
+cp /tmp/ntpd.toml "$RESULTS/ntpd.toml"
+
+"$BUILD/pendulum-ntpd" --config /tmp/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
+daemon=$!
+kernel_clock sample "$SERVER" 30 "$RESULTS/samples.jsonl"
+kill -TERM "$daemon"
+wait "$daemon" || true

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""The kernel clock, seen from outside the daemon, for the VM scenarios.
+
+  kernel_clock.py state                   this kernel's adjtimex state as JSON (reads only)
+  kernel_clock.py leave-pll-on            guest only: STA_PLL on with an ADJ_OFFSET pending, as a
+                                          previous ntpd might have left it
+  kernel_clock.py set-offset SECONDS      guest only: moves CLOCK_REALTIME by SECONDS
+  kernel_clock.py sample SERVER:PORT SECONDS OUT.jsonl
+                                          every 0.5 s: the clock's offset from SERVER measured
+                                          with the best of 4 NTP exchanges, the kernel state,
+                                          and whether CLOCK_REALTIME ever went backwards
+
+The offsets measured here are the scenario's truth: a separate NTP client of the same reference
+server, independent of the daemon's own estimate. Changing the clock is refused unless the
+kernel command line carries the VM's marker, so it can never happen on the host.
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+CLOCK_REALTIME = 0
+ADJ_OFFSET, ADJ_FREQUENCY, ADJ_STATUS, ADJ_SETOFFSET, ADJ_MICRO, ADJ_NANO = 0x0001, 0x0002, 0x0010, 0x0100, 0x1000, 0x2000
+STA_PLL = 0x0001
+STATUS_BITS = {
+    0x0001: "PLL", 0x0002: "PPSFREQ", 0x0004: "PPSTIME", 0x0008: "FLL", 0x0010: "INS",
+    0x0020: "DEL", 0x0040: "UNSYNC", 0x0080: "FREQHOLD", 0x2000: "NANO",
+}
+STATES = {0: "TIME_OK", 1: "TIME_INS", 2: "TIME_DEL", 3: "TIME_OOP", 4: "TIME_WAIT", 5: "TIME_ERROR"}
+GUEST_MARKER = "pendulum.vm-guest"
+NTP_UNIX_OFFSET = 2_208_988_800
+
+
+class Timeval(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
+
+
+class Timex(ctypes.Structure):
+    _fields_ = [
+        ("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+        ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+        ("constant", ctypes.c_long), ("precision", ctypes.c_long), ("tolerance", ctypes.c_long),
+        ("time", Timeval), ("tick", ctypes.c_long), ("ppsfreq", ctypes.c_long),
+        ("jitter", ctypes.c_long), ("shift", ctypes.c_int), ("stabil", ctypes.c_long),
+        ("jitcnt", ctypes.c_long), ("calcnt", ctypes.c_long), ("errcnt", ctypes.c_long),
+        ("stbcnt", ctypes.c_long), ("tai", ctypes.c_int), ("padding", ctypes.c_int * 11),
+    ]
+
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def adjtime(timex):
+    result = libc.clock_adjtime(CLOCK_REALTIME, ctypes.byref(timex))
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+    return result
+
+
+def state():
+    timex = Timex()
+    result = adjtime(timex)
+    return {
+        "frequency_ppm": timex.freq / 65536.0,
+        "tick_us": timex.tick,
+        "status": timex.status,
+        "status_bits": [name for bit, name in STATUS_BITS.items() if timex.status & bit],
+        "state": STATES.get(result, str(result)),
+        "maxerror_us": timex.maxerror,
+        "esterror_us": timex.esterror,
+        "pll_offset": timex.offset,
+        "tai": timex.tai,
+    }
+
+
+def require_guest():
+    with open("/proc/cmdline") as cmdline:
+        if GUEST_MARKER not in cmdline.read().split():
+            sys.exit("kernel_clock.py: refusing to change the clock outside the VM guest "
+                     f"(no {GUEST_MARKER} on the kernel command line)")
+
+
+def leave_pll_on():
+    require_guest()
+    timex = Timex()
+    timex.modes = ADJ_STATUS
+    timex.status = STA_PLL
+    adjtime(timex)
+    timex = Timex()
+    timex.modes = ADJ_OFFSET | ADJ_MICRO
+    timex.offset = 400_000  # µs: a PLL that would go on slewing for minutes
+    adjtime(timex)
+
+
+def set_offset(seconds):
+    require_guest()
+    nanoseconds = round(seconds * 1e9)
+    timex = Timex()
+    timex.modes = ADJ_SETOFFSET | ADJ_NANO
+    timex.time.tv_sec, timex.time.tv_usec = divmod(nanoseconds, 1_000_000_000)
+    adjtime(timex)
+
+
+def ntp_offset(server, port, tries=4):
+    """Best (least-delay) of `tries` client exchanges: (offset s, delay s) or None."""
+    best = None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(0.3)
+        for _ in range(tries):
+            request = bytearray(48)
+            request[0] = 0x23  # version 4, client
+            transmit = os.urandom(8)
+            request[40:48] = transmit
+            t1 = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            try:
+                udp.sendto(request, (server, port))
+                reply, _ = udp.recvfrom(512)
+            except OSError:  # a timeout, or the scenario took the network down
+                time.sleep(0.3)
+                continue
+            t4 = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            if len(reply) < 48 or reply[24:32] != transmit or reply[0] & 0x07 != 4:
+                continue
+            t2 = ntp_to_ns(reply[32:40])
+            t3 = ntp_to_ns(reply[40:48])
+            offset = ((t2 - t1) + (t3 - t4)) / 2e9
+            delay = ((t4 - t1) - (t3 - t2)) / 1e9
+            if best is None or delay < best[1]:
+                best = (offset, delay)
+    return best
+
+
+def ntp_to_ns(field):
+    seconds, fraction = struct.unpack("!II", field)
+    return (seconds - NTP_UNIX_OFFSET) * 1_000_000_000 + (fraction * 1_000_000_000 >> 32)
+
+
+def sample(server, seconds, out_path):
+    host, port = server.rsplit(":", 1)
+    end = time.monotonic() + seconds
+    last_realtime = time.clock_gettime_ns(time.CLOCK_REALTIME)
+    went_back_ns = 0
+    with open(out_path, "w") as out:
+        next_sample = time.monotonic()
+        while time.monotonic() < end:
+            # Between samples, watch CLOCK_REALTIME closely: a step backwards shows here.
+            while time.monotonic() < next_sample:
+                now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+                went_back_ns = max(went_back_ns, last_realtime - now)
+                last_realtime = now
+                time.sleep(0.002)
+            next_sample += 0.5
+            measured = ntp_offset(host, int(port))
+            record = {"monotonic": time.monotonic(), "realtime": time.time(), "went_back_ns": went_back_ns, **state()}
+            if measured:
+                record["offset"], record["delay"] = measured
+            out.write(json.dumps(record) + "\n")
+            out.flush()
+
+
+def main(arguments):
+    if arguments[:1] == ["state"]:
+        print(json.dumps(state()))
+    elif arguments[:1] == ["leave-pll-on"]:
+        leave_pll_on()
+    elif arguments[:1] == ["set-offset"] and len(arguments) == 2:
+        set_offset(float(arguments[1]))
+    elif arguments[:1] == ["sample"] and len(arguments) == 4:
+        sample(arguments[1], float(arguments[2]), arguments[3])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
