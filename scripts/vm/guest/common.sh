@@ -9,5 +9,6 @@ for word in $(cat /proc/cmdline); do
 done
 : "${BUILD:?no pendulum.build= on the kernel command line}"
 : "${RESULTS:?}"
+: "${SCRATCH:?}"  # the guest's own tmpfs: configurations and state never reach the host
 SERVER=10.0.2.2:11123
 kernel_clock() { /usr/bin/python3 "$PENDULUM_REPO/scripts/vm/kernel_clock.py" "$@"; }

@@ -6,11 +6,11 @@ set -euo pipefail
 source "$PENDULUM_REPO/scripts/vm/guest/common.sh"
 
 # Where the guest clock is now (it boots from the emulated RTC, up to a second off).
-kernel_clock sample "$SERVER" 1 /tmp/initial.jsonl
-initial=$(python3 -c 'import json,sys; print(json.loads(open("/tmp/initial.jsonl").readline())["offset"])')
+kernel_clock sample "$SERVER" 1 $SCRATCH/initial.jsonl
+initial=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["offset"])' "$SCRATCH/initial.jsonl")
 kernel_clock set-offset "$(python3 -c "print($initial + 0.050)")"
 
-cat >/tmp/ntpd.toml <<CONF
+cat >$SCRATCH/ntpd.toml <<CONF
 [[source]]
 mode = "server"
 address = "$SERVER"
@@ -25,12 +25,12 @@ startup-step-threshold-seconds = 0.2
 step-threshold-seconds = 0.2
 
 [observability]
-observation-path = "/tmp/observe"
+observation-path = "$SCRATCH/observe"
 log-level = "info"
 CONF
-cp /tmp/ntpd.toml "$RESULTS/ntpd.toml"
+cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
 
-"$BUILD/pendulum-ntpd" --config /tmp/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
+"$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
 daemon=$!
 kernel_clock sample "$SERVER" 30 "$RESULTS/samples.jsonl"
 kill -TERM "$daemon"

@@ -12,7 +12,7 @@ kernel_clock set-offset 2
 kernel_clock leave-pll-on
 kernel_clock state >"$RESULTS/state-at-start.json"
 
-cat >/tmp/ntpd.toml <<CONF
+cat >$SCRATCH/ntpd.toml <<CONF
 [[source]]
 mode = "server"
 address = "$SERVER"
@@ -21,16 +21,16 @@ maxpoll = 3
 
 [clock]
 kind = "system"
-drift-file = "/tmp/drift"
+drift-file = "$SCRATCH/drift"
 
 [observability]
-observation-path = "/tmp/observe"
+observation-path = "$SCRATCH/observe"
 log-level = "info"
 CONF
-cp /tmp/ntpd.toml "$RESULTS/ntpd.toml"
+cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
 
 start_daemon() {
-    "$BUILD/pendulum-ntpd" --config /tmp/ntpd.toml >"$RESULTS/ntpd-$1.log" 2>&1 &
+    "$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd-$1.log" 2>&1 &
     daemon=$!
 }
 stop_daemon() {
@@ -46,9 +46,9 @@ kernel_clock sample "$SERVER" 40 "$RESULTS/samples-lost.jsonl"
 ip link set eth0 up
 ip route add default via 10.0.2.2 2>/dev/null || true
 stop_daemon
-cp /tmp/drift "$RESULTS/drift-after-run1" 2>/dev/null || true
+cp $SCRATCH/drift "$RESULTS/drift-after-run1" 2>/dev/null || true
 
 start_daemon run2
 kernel_clock sample "$SERVER" 30 "$RESULTS/samples-run2.jsonl"
 stop_daemon
-cp /tmp/drift "$RESULTS/drift-after-run2" 2>/dev/null || true
+cp $SCRATCH/drift "$RESULTS/drift-after-run2" 2>/dev/null || true
