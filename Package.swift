@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
                 "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -52,7 +52,7 @@ public func fuzzNTPClientCoreInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
             if let request = lastRequest[id], request.count >= 48 { reply.replaceSubrange(24..<32, with: request[40..<48]) }
             remember(core.received(reply, from: id, at: now))
         case 2:
-            let timers: [ClientTimer] = [.poll(id), .deadline(id), .poolMaintenance]
+            let timers: [ClientTimer] = [.poll(id), .deadline(id), .poolMaintenance, .slewEnd, .leapReview]
             remember(core.timerFired(timers[Int(payload.first ?? 0) % timers.count], at: now))
         case 3:
             core.transmitted(id, at: now)

@@ -239,6 +239,14 @@ int pendulum_clock_set_status(int clock_id, int leap, int synchronized) {
     return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
 }
 
+int pendulum_clock_set_tai_offset(int clock_id, int seconds) {
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_TAI;
+    tx.constant = seconds;
+    return clock_adjtime(clock_id, &tx) < 0 ? -errno : 0;
+}
+
 int pendulum_clock_set_error_bounds(int clock_id, long maximum_error_us, long estimated_error_us) {
     struct timex tx;
     memset(&tx, 0, sizeof tx);

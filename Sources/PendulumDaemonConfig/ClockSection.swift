@@ -19,5 +19,17 @@ public struct ClockSection: Sendable, Hashable {
     /// hourly while synchronised and at stop, read at start. nil: not kept.
     public var driftFile: String?
 
+    /// Where the published leap seconds come from (chrony's leapsectz, ntpd's leapfile).
+    public enum LeapSeconds: Sendable, Hashable {
+        /// tzdata's /usr/share/zoneinfo/leap-seconds.list when it exists, else none.
+        case tzdata
+        /// None: the sources' announcements decide, on the last day of June or December.
+        case none
+        /// This file, which must exist and be valid.
+        case file(String)
+    }
+
+    public var leapSeconds = LeapSeconds.tzdata
+
     public init() {}
 }

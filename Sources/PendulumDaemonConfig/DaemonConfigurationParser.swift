@@ -282,7 +282,7 @@ struct TableReader {
 
         if let value = root["clock"] {
             guard let table = value.table else { throw error("clock", "expected a table: write [clock]") }
-            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm", "drift-file"], path: "clock")
+            try checkKeys(table, allowed: ["kind", "initial-offset-seconds", "initial-frequency-ppm", "drift-file", "leap-seconds-file"], path: "clock")
             if let kind = try string(table, "kind", path: "clock") {
                 guard let parsed = ClockSection.Kind(rawValue: kind) else {
                     throw error("clock.kind", "\"\(kind)\" is not one of \(ClockSection.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["kind"]?.line)
@@ -296,6 +296,12 @@ struct TableReader {
                     throw error("clock.drift-file", "\"\(driftFile)\" is not a file path", at: table["drift-file"]?.line)
                 }
                 configuration.clock.driftFile = driftFile
+            }
+            if let leapFile = try string(table, "leap-seconds-file", path: "clock") {
+                guard leapFile == "none" || (leapFile.hasPrefix("/") && !leapFile.hasSuffix("/")) else {
+                    throw error("clock.leap-seconds-file", "\"\(leapFile)\" is neither an absolute file path nor \"none\"", at: table["leap-seconds-file"]?.line)
+                }
+                configuration.clock.leapSeconds = leapFile == "none" ? .none : .file(leapFile)
             }
         }
 

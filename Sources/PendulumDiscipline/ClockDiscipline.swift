@@ -60,6 +60,14 @@ public struct ClockDiscipline: Sendable {
     /// The primary's frequency uncertainty at the last steering, s/s.
     private var lastFrequencyUncertainty: Double?
     private var announcedLeap = LeapStatus.none
+    /// What the selected sources voted at the last selection, before `LeapSecondPolicy`.
+    private var leapVote = LeapStatus.none
+    /// The midnight (Unix seconds) of the leap second last announced: samples around it are
+    /// not trusted.
+    private var leapMidnight: Int64?
+    private var announcedTAIOffset: Int?
+    /// Unix seconds at `epoch`, to answer calendar questions about local times.
+    private var epochUnixSeconds: Double = 0
     public private(set) var system = SystemState()
 
     public init(configuration: DisciplineConfiguration = DisciplineConfiguration()) {
@@ -87,6 +95,9 @@ public struct ClockDiscipline: Sendable {
         let now = (localTime - epoch).seconds
         if SourceSelection.select(candidates(at: now), minimumAgreeing: configuration.minimumAgreeingSources) == nil {
             markUnsynchronized(into: &update)
+        } else {
+            // A new day withdraws yesterday's leap second without waiting for a selection.
+            decideLeap(at: now, into: &update)
         }
         return update
     }
@@ -180,10 +191,22 @@ public struct ClockDiscipline: Sendable {
     public mutating func handle(_ measurement: Measurement, from id: SourceID, at currentTime: NTPTimestamp? = nil) -> DisciplineUpdate {
         var update = DisciplineUpdate()
         guard var state = sources[id] else { return update }
-        if epoch == nil { epoch = measurement.localTime }
+        if epoch == nil {
+            epoch = measurement.localTime
+            epochUnixSeconds = Self.unixSeconds(measurement.localTime)
+        }
         let sampleTime = (measurement.localTime - (epoch ?? measurement.localTime)).seconds
         let now = max(sampleTime, currentTime.map { ($0 - (epoch ?? measurement.localTime)).seconds } ?? sampleTime)
         state.reach |= 1
+        if let midnight = leapMidnight {
+            let sampleUnix = Int64((epochUnixSeconds + sampleTime).rounded(.down))
+            if sampleUnix >= midnight - LeapSecondPolicy.untrustedBefore, sampleUnix < midnight + LeapSecondPolicy.untrustedAfter {
+                sources[id] = state
+                update.events.append(.sampleIgnoredAroundLeapSecond(id))
+                update.nextPollInterval = nextPollInterval(for: id)
+                return update
+            }
+        }
         state.stratum = measurement.stratum
         state.leap = measurement.leap
         state.rootDelay = measurement.rootDelay.seconds
@@ -290,6 +313,8 @@ public struct ClockDiscipline: Sendable {
             update.events.append(.falsetickers(selection.falsetickers))
         }
         var offset = selection.offset
+        // Local time after the actions: a step moves the calendar the leap decision reads.
+        var timeAfterActions = now
         switch policy.decide(offset: offset, startup: !hasSynchronized) {
         case .refuse:
             update.events.append(.panicThresholdExceeded(offset))
@@ -298,6 +323,7 @@ public struct ClockDiscipline: Sendable {
             update.actions.append(.step(NTPDuration(approximateSeconds: amount)))
             for key in sources.keys { sources[key]?.filter.clockStepped(by: amount) }
             offset = 0
+            timeAfterActions += amount
         case .slew:
             break
         }
@@ -320,10 +346,8 @@ public struct ClockDiscipline: Sendable {
         if pendingSlew != 0 { update.slewDuration = NTPDuration(approximateSeconds: slewTime) }
         for key in sources.keys { sources[key]?.filter.frequencyChanged(by: change, at: now) }
         update.actions.append(.setFrequency(wanted))
-        if selection.leap != announcedLeap {
-            announcedLeap = selection.leap
-            update.actions.append(.setLeap(selection.leap))
-        }
+        leapVote = selection.leap
+        decideLeap(at: timeAfterActions, into: &update)
         if !system.synchronized { update.events.append(.synchronized) }
         hasSynchronized = true
         lastFrequencyUncertainty = sources[selection.primary].map { $0.filter.p11.squareRoot() } ?? lastFrequencyUncertainty
@@ -335,7 +359,7 @@ public struct ClockDiscipline: Sendable {
         system.synchronized = true
         system.stratum = min(16, primary.stratum &+ 1)
         system.referenceID = primary.referenceID
-        system.leap = selection.leap
+        system.leap = announcedLeap
         system.rootDelay = primary.rootDelay + primary.filter.lastDelay
         system.rootDispersion = primary.rootDispersion + selection.variance.squareRoot() + abs(offset)
         system.offset = selection.offset
@@ -343,6 +367,37 @@ public struct ClockDiscipline: Sendable {
         system.frequencyCorrection = frequencyCorrection
         system.survivors = selection.survivors
         system.primary = selection.primary
+    }
+
+    /// Brings the clock's leap second and TAI offset in line with the sources' vote and the
+    /// leap-seconds.list, for the local time `now`.
+    private mutating func decideLeap(at now: Double, into update: inout DisciplineUpdate) {
+        let unixNow = Int64((epochUnixSeconds + now).rounded(.down))
+        let leap = LeapSecondPolicy.decide(announced: leapVote, at: unixNow, table: configuration.leapSeconds)
+        if leap != announcedLeap {
+            announcedLeap = leap
+            update.actions.append(.setLeap(leap))
+            if leap != .none {
+                let midnight = CivilDate.midnight(after: unixNow)
+                leapMidnight = midnight
+                let fraction = (epochUnixSeconds + now) - Double(unixNow)
+                update.leapReviewAfter = NTPDuration(approximateSeconds: Double(midnight + LeapSecondPolicy.untrustedAfter - unixNow) - fraction)
+            }
+        }
+        system.leap = announcedLeap
+        if let table = configuration.leapSeconds, !table.isExpired(at: unixNow),
+            let offset = table.taiOffset(at: unixNow), offset != announcedTAIOffset
+        {
+            announcedTAIOffset = offset
+            update.actions.append(.setTAIOffset(offset))
+        }
+    }
+
+    /// An NTP timestamp read from the clock as Unix seconds. Timestamps are taken nearest to
+    /// 2026, which places every instant from 1958 to 2094 in its right era.
+    static func unixSeconds(_ time: NTPTimestamp) -> Double {
+        let unix = time.unixTime(nearestTo: UnixTime(seconds: 1_767_225_600))
+        return Double(unix.seconds) + Double(unix.nanoseconds) * 1e-9
     }
 
     static func interval(log2: Int) -> NTPDuration { PollSettings.interval(log2: log2) }

@@ -41,6 +41,10 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// The frequency correction to start from, s/s: a drift file's, or the kernel's current
     /// one. Its uncertainty goes into `filter.initialFrequencyUncertainty`.
     public var initialFrequency: Double = 0
+    /// The published leap seconds (leap-seconds.list), when known: while it has not expired it
+    /// alone decides whether a leap second ends today (`LeapSecondPolicy`) and gives the TAI
+    /// offset handed to the clock.
+    public var leapSeconds: LeapSecondTable?
     /// An offset is slewed away over max(this, slewPollFactor × the interval to the next poll)
     /// seconds. The filter's offset is already its best estimate, so it is removed within two
     /// polls: over eight (as before) a known error stood for minutes; within one, a single lost

@@ -2,6 +2,8 @@
 public enum DisciplineEvent: Sendable, Hashable {
     case sampleRejectedForDelay(SourceID)
     case sampleRejectedAsOutlier(SourceID)
+    /// Taken within seconds of a leap second, when either side may already have moved by it.
+    case sampleIgnoredAroundLeapSecond(SourceID)
     /// A source's samples jumped consistently by this many seconds; its filter restarted.
     case sourceJumped(SourceID, Double)
     /// Most sources jumped together: someone moved the local clock (by minus this offset).

@@ -12,4 +12,7 @@ public enum ClientTimer: Sendable, Hashable {
     case poolMaintenance
     /// The last offset has been slewed away: the frequency goes back to the estimate.
     case slewEnd
+    /// A leap second announced to the clock has just happened (or its day is over): withdraw
+    /// the announcement now rather than at the next poll, which may be many minutes away.
+    case leapReview
 }

@@ -81,7 +81,7 @@ public struct NTPClientCore: Sendable {
             guard var source = sources[id] else { return [] }
             discipline.pollSent(to: id)
             let review = discipline.reviewSelection(at: now)
-            let lost = review.events.isEmpty ? [] : apply(review)
+            let lost = review.events.isEmpty && review.actions.isEmpty ? [] : apply(review)
             source.polls += 1
             let started = source.beginPoll(steps: clockSteps, random: &random)
             sources[id] = source
@@ -92,6 +92,8 @@ public struct NTPClientCore: Sendable {
             return maintainPools()
         case .slewEnd:
             return discipline.endSlew(at: now).actions.map { .steer($0) }
+        case .leapReview:
+            return apply(discipline.reviewSelection(at: now))
         }
     }
 
@@ -230,7 +232,9 @@ public struct NTPClientCore: Sendable {
             case .setFrequency:
                 steered = true
             case .setLeap(let leap):
-                actions.append(.log(.notice, leap == .none ? "leap second announcement withdrawn" : "leap second announced by the selected sources: \(leap)"))
+                actions.append(.log(.notice, leap == .none ? "no leap second at the end of today" : "leap second at the end of today: \(leap)"))
+            case .setTAIOffset(let offset):
+                actions.append(.log(.info, "TAI − UTC is \(offset) s (leap-seconds.list)"))
             }
         }
         var falsetickers: [SourceID]?
@@ -249,6 +253,7 @@ public struct NTPClientCore: Sendable {
         if steered {
             actions.append(update.slewDuration.map { .setTimer(.slewEnd, after: $0) } ?? .cancelTimer(.slewEnd))
         }
+        if let after = update.leapReviewAfter { actions.append(.setTimer(.leapReview, after: after)) }
         if steered || falsetickers != nil {
             let wrong = Set(falsetickers ?? [])
             for (id, var source) in sources {

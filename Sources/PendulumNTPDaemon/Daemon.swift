@@ -10,6 +10,7 @@ import PendulumNTS
 import PendulumNTSKE
 import PendulumNTPClient
 import PendulumSync
+import PendulumTime
 
 /// pendulum-ntpd: keeps a clock (system or overlay) right from its `[[source]]`s, serves that
 /// clock's time over NTP and NTS, keeps the cookie keyset, shows itself on the observation
@@ -62,9 +63,11 @@ public enum Daemon {
         discipline.maximumFrequency = clock.maximumFrequencyCorrection
         let driftStore = configuration.clock.driftFile.map { DriftFileStore(path: $0) }
         startingFrequency(clock: clock, driftStore: driftStore, logger: logger, into: &discipline)
+        discipline.leapSeconds = try leapSeconds(configuration.clock.leapSeconds, now: clock.now(), logger: logger)
+        let localLeap = LocalLeapKeeper(table: discipline.leapSeconds, clock: clock, logger: logger)
         let keyset = try configuration.keyset.map { section throws(DaemonError) in try KeysetKeeper.load(section) }
         let localStratum = configuration.synchronization.localStratum
-        let initialState = localStratum.map { ServerClockState.local(stratum: $0) } ?? .unsynchronized()
+        let initialState = localStratum.map { localLeap.servedState(stratum: $0) } ?? .unsynchronized()
         let state = ServingState(clock: initialState, keyset: keyset, servedClock: clock)
         let stop = StopFlag()
 
@@ -80,9 +83,11 @@ public enum Daemon {
         var keeper: KeysetKeeper?
         var observation: ObservationServer?
         var metrics: MetricsEndpoint?
+        var localLeapThread: DaemonThread?
         func shutDown() async {
             stop.set()
             engine?.stop()
+            localLeapThread?.join()
             driftKeeper.save(reason: "at stop")
             for loop in loops { loop.join() }
             keeper?.join()
@@ -99,6 +104,16 @@ public enum Daemon {
             }
             for section in configuration.ntsKEServers {
                 listeners.append(try await NTSKEService.start(section, state: state))
+            }
+            if engine == nil, let localStratum, discipline.leapSeconds != nil {
+                localLeapThread = try DaemonThread {
+                    // Once a second is soon enough: the answer changes twice a day at most.
+                    while !stop.isSet {
+                        localLeap.applyToClock()
+                        state.update(clock: localLeap.servedState(stratum: localStratum))
+                        for _ in 0..<10 where !stop.isSet { usleep(100_000) }
+                    }
+                }
             }
             let listens = loops.map(\.localAddress.description)
             let snapshot: @Sendable () -> ObservationSnapshot = {
@@ -127,7 +142,7 @@ public enum Daemon {
         // What the server announces follows the discipline once a second: root dispersion
         // grows between clock updates, so it cannot only follow measurements.
         engine?.start(everySecond: {
-            refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum)
+            refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, localLeap: localLeap)
             driftKeeper.tick()
         })
 
@@ -215,10 +230,44 @@ public enum Daemon {
     }
 
     /// Brings what the server announces in line with the discipline.
-    static func refreshServedState(engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?) {
+    static func refreshServedState(engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, localLeap: LocalLeapKeeper) {
         guard let engine else { return }
-        let served = ServedClockState.make(system: engine.systemState, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
+        let system = engine.systemState
+        let served = system.synchronized || localStratum == nil
+            ? ServedClockState.make(system: system, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
+            : localLeap.servedState(stratum: localStratum ?? 15)
         state.update(clock: served)
+    }
+
+    /// The published leap seconds: `[clock] leap-seconds-file`, or tzdata's list when it is
+    /// there. A configured file must be valid; tzdata's may be missing or damaged (then the
+    /// sources decide, as they do once a list has expired).
+    static func leapSeconds(_ setting: ClockSection.LeapSeconds, now: UnixTime, logger: Logger) throws(DaemonError) -> LeapSecondTable? {
+        let table: LeapSecondTable
+        switch setting {
+        case .none:
+            return nil
+        case .file(let path):
+            do {
+                table = try LeapSecondsFile.load(path: path)
+            } catch {
+                throw DaemonError.startup("[clock] leap-seconds-file: \(error)")
+            }
+        case .tzdata:
+            do {
+                table = try LeapSecondsFile.load(path: LeapSecondsFile.tzdataPath)
+            } catch {
+                if !error.isMissing { logger.warning("leap seconds: \(error); the sources' announcements decide") }
+                return nil
+            }
+        }
+        let expiry = CivilDate(unixSeconds: table.expiry).map(\.description) ?? "\(table.expiry)"
+        if table.isExpired(at: now.seconds) {
+            logger.warning("leap seconds: the list expired on \(expiry): update tzdata; until then the sources' announcements decide")
+        } else {
+            logger.info("leap seconds: list valid until \(expiry), TAI − UTC \(table.taiOffset(at: now.seconds).map { "\($0)" } ?? "unknown") s")
+        }
+        return table
     }
 
     /// The status document: the engine's view when there are sources, else what is served.

@@ -257,7 +257,7 @@ public final class PTPDaemon {
                     log(String(format: "clock stepped by %.9f s", amount.seconds))
                 case .setFrequency(let frequency):
                     try clock.setFrequency(frequency)
-                case .setLeap:
+                case .setLeap, .setTAIOffset:
                     break  // Leap seconds come from the grandmaster's flags, not the servo.
                 }
             } catch {

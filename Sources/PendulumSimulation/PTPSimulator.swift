@@ -139,7 +139,7 @@ public struct PTPSimulator: Sendable {
                             offset += amount.seconds
                             steps.append((time, amount.seconds))
                         case .setFrequency(let value): correction = value
-                        case .setLeap: break
+                        case .setLeap, .setTAIOffset: break
                         }
                     }
                 case .pathDelayMeasured(_, _, _, let slaveToMaster) where side == .slave:

@@ -1,3 +1,4 @@
+import PendulumTime
 import PendulumDiscipline
 
 /// Everything that defines one simulated run; with the same scenario and seed a run is
@@ -19,6 +20,9 @@ public struct SimulationScenario: Sendable {
     public var recordTrace: Bool
     /// Keep the client core's log lines (debug included) with their true times.
     public var recordLog = false
+    /// The true time at the start. Any will do (2023-08-05 by default) except where the calendar
+    /// matters: leap seconds are only carried out on the last day of a month.
+    public var startTime = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
 
     public init(
         servers: [SimulatedServer], oscillator: OscillatorModel = OscillatorModel(), initialOffset: Double = 0.01,

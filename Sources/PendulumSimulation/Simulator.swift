@@ -27,8 +27,6 @@ public struct Simulator: Sendable {
         ResolvedAddress(ipv4: 10, 0, UInt8(truncatingIfNeeded: index / 250), UInt8(truncatingIfNeeded: index % 250 + 1), port: 123)
     }
 
-    /// An arbitrary epoch (2023-08-05) so timestamps look real; any would do.
-    static let epoch = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
 
     public func run() -> SimulationResult {
         var random = SeededGenerator(seed: seed)
@@ -56,7 +54,7 @@ public struct Simulator: Sendable {
         }
         func localTime(at time: Double) -> NTPTimestamp {
             let local = time + offset + (frequencyError + correction) * (time - cursor)
-            return Self.epoch + NTPDuration(approximateSeconds: local)
+            return scenario.startTime + NTPDuration(approximateSeconds: local)
         }
 
         var sumSquares = 0.0
@@ -89,7 +87,7 @@ public struct Simulator: Sendable {
         var inFlight: [Reply] = []
 
         func serverTime(_ server: SimulatedServer, at time: Double) -> NTPTimestamp {
-            Self.epoch + NTPDuration(approximateSeconds: time + server.error(at: time))
+            scenario.startTime + NTPDuration(approximateSeconds: time + server.error(at: time))
         }
 
         /// The network and the server: the request may be lost, the server may be down, the
@@ -152,6 +150,8 @@ public struct Simulator: Sendable {
                     if scenario.recordLog { log.append((time, "frequency correction \(value * 1e6) ppm")) }
                 case .steer(.setLeap(let status)):
                     announcedLeap = status
+                case .steer(.setTAIOffset):
+                    break
                 case .observed(let event):
                     events.append((time, event))
                 }

@@ -267,6 +267,8 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 lock.withLock { lastUpdate = now }
             case .setLeap(let leap):
                 try clock.setLeap(leap == .insertSecond ? .insertSecond : (leap == .deleteSecond ? .deleteSecond : .none))
+            case .setTAIOffset(let offset):
+                try clock.setTAIOffset(offset)
             }
         } catch {
             logger.error("clock refused \(action): \(error)")

@@ -204,7 +204,7 @@ import Testing
                         offset += amount.seconds
                         stepped = true
                     case .setFrequency(let value): correction = value
-                    case .setLeap: break
+                    case .setLeap, .setTAIOffset: break
                     }
                 }
             }

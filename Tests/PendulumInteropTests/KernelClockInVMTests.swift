@@ -73,12 +73,60 @@ import Testing
         run.report(["slewed to within 1 ms after (s)": seconds, "final offset (µs)": final * 1e6])
     }
 
+    /// The real leap second of 2016: servers and daemon read tzdata's leap-seconds.list.
+    @Test func insertsTheLeapSecondOf2016() throws {
+        let run = try VMScenario.run("leap-insert")
+        let trace = try LeapTrace(run)
+        // 23:59:59 seen twice, the second time after the clock went back by one second.
+        #expect(trace.aroundMidnight == ["23:59:58", "23:59:59", "23:59:59", "00:00:00", "00:00:01"], "\(trace.labels)")
+        #expect(trace.jumps.count == 1 && abs(trace.jumps[0] + 1) < 0.05, "jumps \(trace.jumps)")
+        #expect(trace.states.starts(with: ["TIME_INS", "TIME_OOP", "TIME_WAIT"]), "kernel states \(trace.states)")
+        #expect(trace.bitsBefore.contains("INS") && trace.taiBefore == 36, "before: \(trace.bitsBefore), TAI \(trace.taiBefore)")
+        let atEnd = try run.json("state-at-end.json")
+        #expect(atEnd["tai"] as? Int == 37)
+        #expect((atEnd["status_bits"] as? [String])?.contains("INS") == false, "the announcement was not withdrawn after midnight")
+        #expect(atEnd["state"] as? String == "TIME_OK")
+        try expectHeldThroughTheLeap(run, announced: "insertSecond", report: trace)
+    }
+
+    /// A deleted second decided by the sources' majority, the minority's insertion ignored.
+    @Test func deletesASecondOnTheMajoritysWordAndIgnoresTheMinority() throws {
+        let run = try VMScenario.run("leap-delete")
+        let trace = try LeapTrace(run)
+        // 23:59:59 never shown: 23:59:58 is followed by midnight.
+        #expect(trace.aroundMidnight == ["23:59:58", "00:00:00", "00:00:01"], "\(trace.labels)")
+        #expect(trace.jumps.count == 1 && abs(trace.jumps[0] - 1) < 0.05, "jumps \(trace.jumps)")
+        #expect(trace.states.starts(with: ["TIME_DEL", "TIME_WAIT"]), "kernel states \(trace.states)")
+        #expect(trace.bitsBefore.contains("DEL") && !trace.bitsBefore.contains("INS"))
+        let atEnd = try run.json("state-at-end.json")
+        #expect((atEnd["status_bits"] as? [String])?.contains("DEL") == false, "the announcement was not withdrawn after midnight")
+        try expectHeldThroughTheLeap(run, announced: "deleteSecond", report: trace)
+    }
+
+    /// Synchronised before, one step only (the first), within 1 ms again once the leap second
+    /// is past, announced in the log.
+    private func expectHeldThroughTheLeap(_ run: VMScenario, announced: String, report trace: LeapTrace) throws {
+        let log = try run.text("ntpd.log")
+        #expect(log.contains("leap second at the end of today: \(announced)"), "\(log)")
+        #expect(log.components(separatedBy: "clock stepped by").count <= 2, "stepped more than once:\n\(log)")
+        let before = try run.samples("samples-before.jsonl")
+        let synchronised = try #require(before.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never within 1 ms before the leap:\n\(log)")
+        let after = try run.samples("samples-after.jsonl")
+        let worstAfter = after.compactMap(\.offset).map(abs).max() ?? 1
+        #expect(worstAfter < 0.001, "after the leap second the offset went to \(worstAfter) s")
+        #expect(after.allSatisfy { !$0.statusBits.contains("UNSYNC") })
+        run.report([
+            "within 1 ms after (s)": before[synchronised].monotonic - before[0].monotonic,
+            "worst offset in the 20 s after the leap (µs)": worstAfter * 1e6,
+        ], text: "seconds \(trace.labels.joined(separator: " ")) (\(trace.glimpses) shown under 50 ms); kernel \(trace.states.joined(separator: " → "))")
+    }
+
     /// The guest scenarios set and steer CLOCK_REALTIME: run here, on the host, they must refuse
     /// before doing anything, and so must the helper that moves the clock.
     @Test func steeringScenariosRefuseToRunOnTheHost() throws {
         let before = try VMScenario.hostClockState()
         let results = try TestPaths.temporaryDirectory("vm-refusal")
-        for scenario in ["system-clock-step", "system-clock-slew"] {
+        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete"] {
             let script = VMScenario.repository.appendingPathComponent("scripts/vm/guest/\(scenario).sh").path
             let child = ChildProcess("/usr/bin/env", ["PENDULUM_REPO=\(VMScenario.repository.path)", "RESULTS=\(results.path)", "/bin/bash", script])
             try child.start()
@@ -167,14 +215,60 @@ struct VMScenario {
     }
 
     /// The measured figures, for the log (docs/kernel-clock.md quotes them).
-    func report(_ figures: [String: Double]) {
+    func report(_ figures: [String: Double], text: String? = nil) {
         for (name, value) in figures.sorted(by: { $0.key < $1.key }) {
             print("vm \(self.name): \(name) = \((value * 10).rounded() / 10)")
         }
+        if let text { print("vm \(self.name): \(text)") }
         print("vm \(self.name): results in \(results.path)")
     }
 }
 
 struct VMScenarioFailure: Error, CustomStringConvertible {
     var description: String
+}
+
+/// What kernel_clock.py leap-trace saw around midnight.
+struct LeapTrace {
+    /// Each whole second as the clock showed it, in order ("23:59:59" twice: repeated).
+    var labels: [String]
+    /// Every jump of CLOCK_REALTIME, in seconds (negative: backwards).
+    var jumps: [Double]
+    /// The kernel's adjtimex states in the order they appeared.
+    var states: [String]
+    var bitsBefore: [String]
+    var taiBefore: Int?
+    /// Seconds shown for under 50 ms just before the clock jumped (the kernel's tick).
+    var glimpses: Int
+
+    /// The seconds shown from 23:59:58 to 00:00:01.
+    var aroundMidnight: [String] {
+        guard let first = labels.firstIndex(of: "23:59:58"), let last = labels.firstIndex(of: "00:00:01"), first <= last else { return labels }
+        return Array(labels[first...last])
+    }
+
+    init(_ run: VMScenario) throws {
+        let trace = try run.json("leap-trace.json")
+        if let error = trace["error"] as? String { throw VMScenarioFailure(description: "leap-trace: \(error)") }
+        // Linux carries out a leap second at the first tick of the second concerned, so
+        // 00:00:00 (inserting) or 23:59:59 (deleting) shows for a few milliseconds before the
+        // clock jumps: such a glimpse is not a second shown.
+        let seconds = trace["seconds"] as? [[String: Any]] ?? []
+        labels = seconds.enumerated().compactMap { index, entry in
+            let first = (entry["first"] as? Double) ?? 0
+            let last = (entry["last"] as? Double) ?? 0
+            let nextFirst = index + 1 < seconds.count ? (seconds[index + 1]["first"] as? Double) : nil
+            let jumpsAfter = nextFirst.map { $0 - last < 0 || $0 - last > 0.5 } ?? false
+            return jumpsAfter && last - first < 0.05 ? nil : entry["utc"] as? String
+        }
+        glimpses = seconds.count - labels.count
+        jumps = (trace["jumps"] as? [[String: Any]] ?? []).compactMap { jump in
+            guard let from = jump["from"] as? Double, let to = jump["to"] as? Double else { return nil }
+            return to - from
+        }
+        states = (trace["states"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+        let before = trace["state_before"] as? [String: Any]
+        bitsBefore = before?["status_bits"] as? [String] ?? []
+        taiBefore = before?["tai"] as? Int
+    }
 }

@@ -48,4 +48,33 @@ import Testing
         // The frequency in force is still the best estimate there is, for the drift file.
         #expect(harness.core.frequencyEstimate == estimate)
     }
+
+    /// With a leap second due tonight (from a leap-seconds.list), the core tells the clock on
+    /// the day, with TAI − UTC, and asks to be woken just after midnight to withdraw it, rather
+    /// than leave it in the kernel until a poll many minutes later.
+    @Test func aLeapSecondIsAnnouncedOnTheDayAndWithdrawnJustAfterIt() throws {
+        let list = try LeapSecondsList(parsing: "#$ 3692217000\n#@ 3900000000\n3644697600 36\n3692217600 37\n")
+        var configuration = DisciplineConfiguration()
+        configuration.pollLimits = 4...4
+        configuration.leapSeconds = list.table
+        var harness = Harness([Self.server], configuration: configuration)
+        harness.now = NTPTimestamp(seconds: 3_692_217_600 - 20, fraction: 0)  // 2016-12-31 23:59:40
+        _ = harness.core.start()
+        var server = TestServer()
+        let id = SourceID(0)
+        var actions: [ClientAction] = []
+        for _ in 0..<3 {
+            actions += harness.exchange(id, with: &server)
+            harness.now = harness.now + .seconds(1)
+        }
+        #expect(actions.contains(.steer(.setLeap(.insertSecond))))
+        #expect(actions.contains(.steer(.setTAIOffset(36))))
+        let wake = try #require(World.timer(.leapReview, in: actions))
+        // Woken 3 s after midnight (20 s after the first sample, which came at 23:59:40.0001).
+        #expect(abs(wake.seconds - 23) < 0.01, "\(wake.seconds)")
+        harness.now = NTPTimestamp(seconds: 3_692_217_600 + 3, fraction: 1)
+        let after = harness.core.timerFired(.leapReview, at: harness.now)
+        #expect(after.contains(.steer(.setLeap(.none))), "\(after)")
+        #expect(after.contains(.steer(.setTAIOffset(37))))
+    }
 }

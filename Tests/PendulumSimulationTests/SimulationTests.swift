@@ -109,17 +109,24 @@ import Testing
     }
 
     @Test func leapIsAnnouncedWhenMostServersSayIt() {
+        // 2024-12-31 00:00 UTC: a day a leap second may end.
+        let lastDayOfDecember = NTPTimestamp(seconds: 3_944_592_000, fraction: 0)
         var three = servers(3)
         three[0].leap = 1
         three[0].leapFrom = 200
         three[1].leap = 1
         three[1].leapFrom = 400
-        let scenario = SimulationScenario(servers: three, duration: 800, warmup: 0)
+        var scenario = SimulationScenario(servers: three, duration: 800, warmup: 0)
+        scenario.startTime = lastDayOfDecember
         #expect(Simulator(scenario: scenario, seed: 8).run().announcedLeap == .insertSecond)
         var minority = servers(3)
         minority[0].leap = 1
-        let quiet = SimulationScenario(servers: minority, duration: 800, warmup: 0)
+        var quiet = SimulationScenario(servers: minority, duration: 800, warmup: 0)
+        quiet.startTime = lastDayOfDecember
         #expect(Simulator(scenario: quiet, seed: 8).run().announcedLeap == .none)
+        // The same majority on an ordinary day is a stale or forged announcement.
+        scenario.startTime = NTPTimestamp(seconds: 3_900_000_000, fraction: 0)
+        #expect(Simulator(scenario: scenario, seed: 8).run().announcedLeap == .none)
     }
 
     @Test func clockMeddlingIsDetectedAndUndone() {

@@ -9,6 +9,10 @@
                                           every 0.5 s: the clock's offset from SERVER measured
                                           with the best of 4 NTP exchanges, the kernel state,
                                           and whether CLOCK_REALTIME ever went backwards
+  kernel_clock.py leap-trace LIMIT OUT.json
+                                          the seconds, jumps and kernel leap states seen from
+                                          3 s before the next UTC midnight to 4 s after it
+                                          (reads only; LIMIT: how long to wait at most)
 
 The offsets measured here are the scenario's truth: a separate NTP client of the same reference
 server, independent of the daemon's own estimate. Changing the clock is refused unless the
@@ -163,6 +167,42 @@ def sample(server, seconds, out_path):
             out.flush()
 
 
+def leap_trace(limit_seconds, out_path):
+    """Watches CLOCK_REALTIME and the kernel's leap state from 3 s before the next UTC midnight
+    (by this clock) to 4 s after it, every 2 ms: every whole second as it was seen (a second
+    seen twice was repeated, one never seen was deleted), every jump, every change of state."""
+    now = time.time()
+    midnight = (int(now) // 86400 + 1) * 86400
+    result = {"midnight": midnight, "started": now, "seconds": [], "jumps": [], "states": []}
+    if midnight - now > limit_seconds:
+        result["error"] = f"the next midnight is {midnight - now:.0f} s away (limit {limit_seconds:.0f} s)"
+    else:
+        time.sleep(max(0.0, midnight - 3 - now))
+        result["state_before"] = state()
+        end = time.monotonic() + 7  # monotonic: a repeated second must not stretch the window
+        previous_ns = None
+        previous_state = None
+        while time.monotonic() < end:
+            now_ns = time.clock_gettime_ns(time.CLOCK_REALTIME)
+            kernel_state = STATES.get(adjtime(Timex()), "?")
+            second = now_ns // 1_000_000_000
+            jumped = previous_ns is not None and not (0 <= now_ns - previous_ns < 500_000_000)
+            if jumped:
+                result["jumps"].append({"from": previous_ns / 1e9, "to": now_ns / 1e9})
+            if previous_ns is None or jumped or second != previous_ns // 1_000_000_000:
+                result["seconds"].append({"second": second, "utc": time.strftime("%H:%M:%S", time.gmtime(second)),
+                                          "state": kernel_state, "first": now_ns / 1e9, "last": now_ns / 1e9})
+            else:
+                result["seconds"][-1]["last"] = now_ns / 1e9
+            if kernel_state != previous_state:
+                result["states"].append({"at": now_ns / 1e9, "state": kernel_state})
+            previous_ns, previous_state = now_ns, kernel_state
+            time.sleep(0.002)
+        result["state_after"] = state()
+    with open(out_path, "w") as out:
+        json.dump(result, out, indent=1)
+
+
 def main(arguments):
     if arguments[:1] == ["state"]:
         print(json.dumps(state()))
@@ -172,6 +212,8 @@ def main(arguments):
         set_offset(float(arguments[1]))
     elif arguments[:1] == ["sample"] and len(arguments) == 4:
         sample(arguments[1], float(arguments[2]), arguments[3])
+    elif arguments[:1] == ["leap-trace"] and len(arguments) == 3:
+        leap_trace(float(arguments[1]), arguments[2])
     else:
         sys.exit(__doc__)
 

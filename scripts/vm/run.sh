@@ -4,8 +4,9 @@
 # SCENARIO is a script in scripts/vm/guest/. The guest boots Debian's kernel with a busybox
 # initramfs, sees this machine's root read-only (so it runs the binaries in .build/ directly),
 # has a clock of its own, and reaches a chronyd -x reference server through qemu's user network
-# (10.0.2.2:11123 in the guest is 127.0.0.1:11123 here). qemu and chronyd run in a network
-# namespace this script makes and removes. This machine's clock is never changed: chronyd runs
+# (10.0.2.2:11123 in the guest is 127.0.0.1:11123 here), or the reference servers the scenario
+# starts in scripts/vm/host/SCENARIO.sh. qemu and the servers run in a network namespace this
+# script makes and removes. This machine's clock is never changed: chronyd runs
 # with -x, everything that steers runs inside the guest, and the kernel's adjtimex state here is
 # recorded before and after (host-clock-before.json, host-clock-after.json).
 # Prints the results folder: guest.log, exit-status, console.log, chronyd.log and the
@@ -28,6 +29,7 @@ python=/usr/bin/python3
 
 namespace="pendulum-vm-$$"
 chronyd_pid=""
+reference_pids=()
 cleanup() {
     if [[ -n $chronyd_pid ]]; then
         # A parent (the test runner) may have started us with SIGTERM blocked, which chronyd
@@ -37,6 +39,12 @@ cleanup() {
         kill -KILL "$chronyd_pid" 2>/dev/null || true
         wait "$chronyd_pid" 2>/dev/null || true
     fi
+    for pid in "${reference_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        sleep 0.3
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     ip netns delete "$namespace" 2>/dev/null || true
     "$python" "$repo/scripts/vm/kernel_clock.py" state >"$results/host-clock-after.json" || true
 }
@@ -44,9 +52,19 @@ trap cleanup EXIT
 ip netns add "$namespace" || fail "cannot create network namespace $namespace"
 ip netns exec "$namespace" ip link set lo up
 
-server_dir="$results/chronyd"
-mkdir -p -m 700 "$server_dir"
-cat >"$server_dir/chrony.conf" <<CONF
+# The guest runs the build folder's binaries in place; PENDULUM_VM_BUILD picks another.
+build="${PENDULUM_VM_BUILD:-$repo/.build/debug}"
+[[ -x $build/pendulum-ntpd ]] || fail "no pendulum-ntpd in $build (swift build first)"
+
+# The reference: a chronyd -x on 127.0.0.1:11123, unless the scenario brings its own servers
+# (scripts/vm/host/SCENARIO.sh, sourced here: it starts them in $namespace and adds their
+# process ids to reference_pids).
+if [[ -f $repo/scripts/vm/host/$scenario.sh ]]; then
+    source "$repo/scripts/vm/host/$scenario.sh"
+else
+    server_dir="$results/chronyd"
+    mkdir -p -m 700 "$server_dir"
+    cat >"$server_dir/chrony.conf" <<CONF
 port 11123
 bindaddress 127.0.0.1
 allow all
@@ -55,12 +73,9 @@ cmdport 0
 pidfile $server_dir/chronyd.pid
 driftfile $server_dir/drift
 CONF
-ip netns exec "$namespace" chronyd -x -u root -d -f "$server_dir/chrony.conf" >"$results/chronyd.log" 2>&1 &
-chronyd_pid=$!
-
-# The guest runs the build folder's binaries in place; PENDULUM_VM_BUILD picks another.
-build="${PENDULUM_VM_BUILD:-$repo/.build/debug}"
-[[ -x $build/pendulum-ntpd ]] || fail "no pendulum-ntpd in $build (swift build first)"
+    ip netns exec "$namespace" chronyd -x -u root -d -f "$server_dir/chrony.conf" >"$results/chronyd.log" 2>&1 &
+    chronyd_pid=$!
+fi
 start=$(date +%s)
 set +e
 ip netns exec "$namespace" timeout --kill-after=10 "$limit" \

@@ -70,6 +70,9 @@ int pendulum_clock_step(int clock_id, int64_t seconds, int64_t nanoseconds);
 /// UTC day; `synchronized` clears STA_UNSYNC when non-zero, sets it otherwise.
 int pendulum_clock_set_status(int clock_id, int leap, int synchronized);
 
+/// Sets TAI - UTC in seconds (ADJ_TAI), which CLOCK_TAI adds to CLOCK_REALTIME.
+int pendulum_clock_set_tai_offset(int clock_id, int seconds);
+
 /// Sets the maximum and estimated error the kernel reports to other programs (microseconds).
 int pendulum_clock_set_error_bounds(int clock_id, long maximum_error_us, long estimated_error_us);
 

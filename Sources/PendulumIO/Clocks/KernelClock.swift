@@ -110,6 +110,12 @@ public final class KernelClock: SteerableClock {
         try check(pendulum_clock_set_status(clockID, Int32(leap.rawValue), synchronized ? 1 : 0), "clock_adjtime ADJ_STATUS")
     }
 
+    public func setTAIOffset(_ seconds: Int) throws(ClockError) {
+        // Only CLOCK_REALTIME's timekeeping has a TAI offset; a PHC has its own time scale.
+        guard kind == .system else { return }
+        try check(pendulum_clock_set_tai_offset(clockID, Int32(clamping: seconds)), "clock_adjtime ADJ_TAI")
+    }
+
     public func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError) {
         let leap = kernelState().map { $0.status & 0x0010 != 0 ? 1 : ($0.status & 0x0020 != 0 ? 2 : 0) } ?? 0  // STA_INS, STA_DEL
         try check(pendulum_clock_set_status(clockID, Int32(leap), synchronized ? 1 : 0), "clock_adjtime ADJ_STATUS")

@@ -54,6 +54,9 @@ public protocol SteerableClock: AnyObject, Sendable {
     /// Announces (or cancels) a leap second at the end of the current UTC day.
     func setLeap(_ leap: LeapAnnouncement) throws(ClockError)
 
+    /// Sets TAI − UTC in seconds, where the clock keeps one (the kernel's, for CLOCK_TAI).
+    func setTAIOffset(_ seconds: Int) throws(ClockError)
+
     /// Tells the clock (and, for the system clock, every other program through the kernel)
     /// whether it is synchronised and how far off it may be.
     func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError)
@@ -80,4 +83,9 @@ public struct ClockError: Error, Sendable, Hashable, CustomStringConvertible {
         }
         return "\(operation): \(SystemCallError(operation, code: code).description.dropFirst(operation.count + 2))"
     }
+}
+
+extension SteerableClock {
+    /// Overlay and PTP hardware clocks keep no TAI offset: nothing to do.
+    public func setTAIOffset(_ seconds: Int) throws(ClockError) {}
 }

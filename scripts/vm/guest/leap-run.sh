@@ -1,0 +1,45 @@
+# Sourced by the leap scenarios after common.sh. The host part (scripts/vm/host/SCENARIO.sh)
+# runs three servers whose clocks read a minute before a leap second; this guest moves its
+# clock to their day, starts pendulum-ntpd (kind = "system") with the three as sources and
+# watches the kernel carry out the leap second:
+#   samples-before.jsonl  20 s: synchronised, the leap second announced to the kernel;
+#   leap-trace.json       3 s before to 4 s after midnight: seconds seen, jumps, kernel states;
+#   samples-after.jsonl   20 s: still synchronised, no step, the announcement withdrawn.
+# LEAP_LIST is the daemon's [clock] leap-seconds-file.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+: "${LEAP_LIST:?}"
+
+kernel_clock set-offset "$(cat "$RESULTS/reference-offset")"
+kernel_clock state >"$RESULTS/state-at-start.json"
+
+cat >$SCRATCH/ntpd.toml <<CONF
+[[source]]
+mode = "server"
+address = "10.0.2.2:11123"
+
+[[source]]
+mode = "server"
+address = "10.0.2.2:11124"
+
+[[source]]
+mode = "server"
+address = "10.0.2.2:11125"
+
+[clock]
+kind = "system"
+leap-seconds-file = "$LEAP_LIST"
+
+[observability]
+observation-path = "$SCRATCH/observe"
+log-level = "info"
+CONF
+cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
+
+"$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
+daemon=$!
+kernel_clock sample "$SERVER" 20 "$RESULTS/samples-before.jsonl"
+kernel_clock leap-trace 120 "$RESULTS/leap-trace.json"
+kernel_clock sample "$SERVER" 20 "$RESULTS/samples-after.jsonl"
+kernel_clock state >"$RESULTS/state-at-end.json"
+kill -TERM "$daemon"
+wait "$daemon" || true
