@@ -20,7 +20,20 @@ public func fuzzClockDisciplineFeed(_ data: UnsafePointer<UInt8>, _ size: Int) -
         cursor += count
         return value
     }
-    // Each record: op(1) source(1) offset(8) delay(4) advance(4) stratum(1) leap(1) root(4).
+    func check(_ update: DisciplineUpdate) {
+        for action in update.actions {
+            switch action {
+            case .setFrequency(let value):
+                precondition(value.isFinite && abs(value) <= configuration.maximumFrequency, "frequency \(value)")
+            case .step(let amount):
+                precondition(abs(amount.seconds) <= 1000.001, "step beyond the panic threshold")
+                clock = clock + amount
+            case .setLeap, .setTAIOffset:
+                break
+            }
+        }
+    }
+    // Each record: op(1: bit 0 poll sent, bit 1 interleaved, bit 2 local clock moved) source(1) offset(8) delay(4) advance(4) stratum(1) leap(1) root(4).
     while let op = take(1), let source = take(1), let offset = take(8), let delay = take(4),
         let advance = take(4), let stratum = take(1), let leap = take(1), let root = take(4)
     {
@@ -28,6 +41,14 @@ public func fuzzClockDisciplineFeed(_ data: UnsafePointer<UInt8>, _ size: Int) -
         clock = clock + NTPDuration(rawValue: Int64(advance))
         if op & 1 == 1 {
             discipline.pollSent(to: id)
+            continue
+        }
+        // op bit 2: the shell reports the local clock moved by someone else, by `offset`. The
+        // panic threshold must hold all the same.
+        if op & 4 == 4 {
+            let moved = NTPDuration(rawValue: Int64(bitPattern: offset))
+            clock = clock + moved
+            check(discipline.localClockMoved(by: moved.seconds, at: clock))
             continue
         }
         let measurement = Measurement(
@@ -42,17 +63,7 @@ public func fuzzClockDisciplineFeed(_ data: UnsafePointer<UInt8>, _ size: Int) -
         let update = op & 2 == 2
             ? discipline.handle(measurement, from: id, at: clock + NTPDuration(rawValue: Int64(advance)))
             : discipline.handle(measurement, from: id)
-        for action in update.actions {
-            switch action {
-            case .setFrequency(let value):
-                precondition(value.isFinite && abs(value) <= configuration.maximumFrequency, "frequency \(value)")
-            case .step(let amount):
-                precondition(abs(amount.seconds) <= 1000.001, "step beyond the panic threshold")
-                clock = clock + amount
-            case .setLeap:
-                break
-            }
-        }
+        check(update)
         precondition(update.nextPollInterval >= .zero)
     }
     return 0

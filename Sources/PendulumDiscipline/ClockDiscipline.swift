@@ -26,9 +26,12 @@ import PendulumTime
 /// `startupPanicThreshold`), then offsets are slewed through the frequency, stepped beyond
 /// `stepThreshold` and refused beyond `panicThreshold` (`.panicThresholdExceeded`, no action).
 /// When selection fails (no majority, too few agreeing sources, all unreachable) the last
-/// frequency is kept (holdover) and `system` reports stratum 16 / leap unsynchronised. When most
-/// sources jump together (`.clockMeddlingDetected`), the local clock was moved under us: the
-/// filters follow the jump and the next selection may step back as at startup.
+/// frequency is kept (holdover) and `system` reports stratum 16 / leap unsynchronised. When the
+/// shell sees the local clock moved by someone else (`localClockMoved`), the filters follow the
+/// move and its offset is judged like any other. When most sources jump together without the
+/// local clock moving (`.sourcesJumpedTogether`), it is the sources: their new offset is judged
+/// like any other too, so after the first synchronisation nothing (a man in the middle, a bad
+/// NTS server) gets a step past `panicThreshold`.
 /// Status: `system`, `estimate(for:at:)`, `filter(for:)` (covariance, wander), `pollLog2(for:)`.
 ///
 /// Local time inside is seconds since the first timestamp seen (`epoch`), so every input
@@ -110,6 +113,27 @@ public struct ClockDiscipline: Sendable {
     }
 
     public var sourceIDs: [SourceID] { sources.keys.sorted() }
+
+    /// The shell saw the steered clock move by `amount` seconds (positive: forward) without this
+    /// daemon stepping it (`LocalClockWatch`). Every source's estimate follows the move, so the
+    /// offset it leaves is steered away, stepped or refused like any other; the first
+    /// synchronisation's rules do not come back. A leap second carried out by the clock is
+    /// such a move too, and is not one to undo.
+    public mutating func localClockMoved(by amount: Double, at localTime: NTPTimestamp) -> DisciplineUpdate {
+        var update = DisciplineUpdate()
+        guard amount.isFinite, let epoch else { return update }
+        let now = (localTime - epoch).seconds
+        if let midnight = leapMidnight, abs(abs(amount) - 1) < 0.1, abs(epochUnixSeconds + now - Double(midnight)) < 10 {
+            return update
+        }
+        update.events.append(.localClockMoved(amount))
+        for key in sources.keys {
+            sources[key]?.filter.clockStepped(by: amount)
+            sources[key]?.lastJump = nil
+        }
+        if hasSynchronized { steer(now: now, into: &update) }
+        return update
+    }
 
     /// Registers a source. `referenceID` is what this host advertises as its refid while the
     /// source is the primary (IPv4 address, or the MD5 prefix of an IPv6 address); `polling`
@@ -212,7 +236,7 @@ public struct ClockDiscipline: Sendable {
         state.rootDelay = measurement.rootDelay.seconds
         state.rootDispersion = measurement.rootDispersion.seconds
         let delay = max(0, measurement.delay.seconds)
-        var meddling: Double?
+        var jumped: Double?
         switch state.filter.update(offset: measurement.offset.seconds, delay: delay, at: sampleTime) {
         case .accepted:
             let interval = PollSettings.seconds(log2: state.poll.current)
@@ -228,22 +252,15 @@ public struct ClockDiscipline: Sendable {
             update.events.append(.sourceJumped(id, amount))
             state.poll.restart()
             state.lastJump = (now, amount)
-            meddling = amount
+            jumped = amount
         }
         sources[id] = state
-        if let amount = meddling, clockWasMoved(by: amount, at: now, reportedBy: id) {
-            update.events.append(.clockMeddlingDetected(amount))
-            // The other sources have not seen the jump yet: move their estimates with it.
-            for other in sources.keys where other != id {
-                guard let jump = sources[other]?.lastJump, abs(jump.time - now) < recentWindow,
-                    abs(jump.amount - amount) <= jumpTolerance(amount)
-                else {
-                    sources[other]?.filter.clockStepped(by: -amount)
-                    continue
-                }
-            }
+        if let amount = jumped, mostSourcesJumped(by: amount, at: now) {
+            // Had the local clock moved, the shell would have said so (`localClockMoved`)
+            // before these answers: it is the sources that moved, and the offset they now
+            // report faces the panic threshold like any other.
+            update.events.append(.sourcesJumpedTogether(amount))
             for key in sources.keys { sources[key]?.lastJump = nil }
-            hasSynchronized = false
         }
         steer(now: now, into: &update)
         update.nextPollInterval = nextPollInterval(for: id)
@@ -254,8 +271,8 @@ public struct ClockDiscipline: Sendable {
 
     private func jumpTolerance(_ amount: Double) -> Double { max(abs(amount) / 4, 1e-3) }
 
-    /// A jump is the local clock's when more than half of the started sources saw it.
-    private func clockWasMoved(by amount: Double, at now: Double, reportedBy id: SourceID) -> Bool {
+    /// More than half of the started sources saw the same jump lately.
+    private func mostSourcesJumped(by amount: Double, at now: Double) -> Bool {
         var started = 0
         var agreeing = 0
         for state in sources.values where state.filter.isStarted || state.lastJump != nil {
@@ -283,6 +300,10 @@ public struct ClockDiscipline: Sendable {
             let pollSeconds = max(1, PollSettings.seconds(log2: state.poll.current))
             guard age <= configuration.stalePollCount * pollSeconds else { continue }
             guard state.leap != .unsynchronized, state.stratum > 0, state.stratum < 16 else { continue }
+            // RFC 5905's root distance: a source this far from its reference cannot vouch for
+            // anything (a root dispersion of 65,536 s was being selected).
+            let rootDistance = (state.rootDelay + filter.lastDelay) / 2 + state.rootDispersion
+            guard rootDistance <= configuration.maximumRootDistance else { continue }
             let prediction = filter.predicted(at: now)
             let bound = 3 * prediction.variance.squareRoot() + filter.delays.minimumSeen / 2
                 + state.rootDelay / 2 + state.rootDispersion + configuration.selectionMargin
@@ -317,7 +338,7 @@ public struct ClockDiscipline: Sendable {
         var timeAfterActions = now
         switch policy.decide(offset: offset, startup: !hasSynchronized) {
         case .refuse:
-            update.events.append(.panicThresholdExceeded(offset))
+            update.events.append(.panicThresholdExceeded(offset, sources: selection.survivors))
             return
         case .step(let amount):
             update.actions.append(.step(NTPDuration(approximateSeconds: amount)))

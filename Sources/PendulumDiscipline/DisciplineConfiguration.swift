@@ -41,6 +41,9 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// The frequency correction to start from, s/s: a drift file's, or the kernel's current
     /// one. Its uncertainty goes into `filter.initialFrequencyUncertainty`.
     public var initialFrequency: Double = 0
+    /// RFC 5905's MAXDIST (s): a source whose root distance ((root delay + delay) / 2 + root
+    /// dispersion) is larger is not selectable.
+    public var maximumRootDistance: Double = 1.5
     /// The published leap seconds (leap-seconds.list), when known: while it has not expired it
     /// alone decides whether a leap second ends today (`LeapSecondPolicy`) and gives the TAI
     /// offset handed to the clock.

@@ -1,3 +1,5 @@
+import PendulumTime
+
 /// Which leap second, if any, the clock should carry out at the end of today.
 ///
 /// The kernel inserts or deletes at the next UTC midnight whenever STA_INS/STA_DEL is set, so

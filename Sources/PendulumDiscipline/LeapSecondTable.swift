@@ -1,3 +1,5 @@
+import PendulumTime
+
 /// The leap seconds published so far and until when the list is known to be complete: the
 /// content of IERS's leap-seconds.list (shipped by tzdata as
 /// /usr/share/zoneinfo/leap-seconds.list).

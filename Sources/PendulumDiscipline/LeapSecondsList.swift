@@ -1,3 +1,5 @@
+import PendulumTime
+
 /// The text of an IERS leap-seconds.list, parsed: NTP-era timestamps turned into Unix seconds.
 ///
 /// Format (IERS, as shipped by tzdata): `#$ T` is the last update, `#@ T` the expiry,

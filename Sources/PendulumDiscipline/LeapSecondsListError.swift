@@ -1,3 +1,5 @@
+import PendulumTime
+
 /// Why a leap-seconds.list was refused. The daemon then runs as without one (the sources'
 /// announcements decide) after saying so: a damaged list must never invent or hide a leap.
 public enum LeapSecondsListError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -18,3 +18,13 @@ public enum MonotonicClock {
         return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
     }
 }
+
+/// Reads CLOCK_BOOTTIME: it runs with the system clock's frequency but is never stepped, not
+/// even across a suspend, so the wall clock minus it changes only when someone steps the clock.
+public enum BootClock {
+    public static func nanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &spec)
+        return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
+    }
+}

@@ -27,6 +27,8 @@ public struct NTPClientCore: Sendable {
     /// Steps this core ordered: an exchange that was out during one is measured on two time
     /// scales, so its sample is dropped.
     private var clockSteps = 0
+    /// Steps plus moves by others: an exchange begun before either cannot be completed.
+    private var clockDisturbances = 0
     private var lastPrimary: SourceID?
 
     /// A pool member is replaced after this many polls without any answer.
@@ -83,7 +85,7 @@ public struct NTPClientCore: Sendable {
             let review = discipline.reviewSelection(at: now)
             let lost = review.events.isEmpty && review.actions.isEmpty ? [] : apply(review)
             source.polls += 1
-            let started = source.beginPoll(steps: clockSteps, random: &random)
+            let started = source.beginPoll(steps: clockDisturbances, random: &random)
             sources[id] = source
             return lost + started.actions + finish(id, started.outcome, at: now)
         case .deadline(let id):
@@ -105,7 +107,7 @@ public struct NTPClientCore: Sendable {
 
     /// A datagram on the source's socket; `arrival` is T4 on the steered clock's scale.
     public mutating func received(_ bytes: [UInt8], from id: SourceID, at arrival: NTPTimestamp) -> [ClientAction] {
-        let steps = clockSteps
+        let steps = clockDisturbances
         return update(id, at: arrival) { $0.received(bytes, at: arrival, steps: steps) }
     }
 
@@ -116,7 +118,7 @@ public struct NTPClientCore: Sendable {
 
     public mutating func resolved(_ id: SourceID, addresses: [ResolvedAddress], at now: NTPTimestamp) -> [ClientAction] {
         guard var source = sources[id] else { return [] }
-        let next = source.resolved(addresses, steps: clockSteps, random: &random)
+        let next = source.resolved(addresses, steps: clockDisturbances, random: &random)
         sources[id] = source
         return next.actions + finish(id, next.outcome, at: now)
     }
@@ -131,7 +133,7 @@ public struct NTPClientCore: Sendable {
         _ id: SourceID, association: NTSClientAssociation, ntpHost: String, ntpPort: UInt16?, at now: NTPTimestamp
     ) -> [ClientAction] {
         guard var source = sources[id] else { return [] }
-        let next = source.keyExchangeCompleted(association, ntpHost: ntpHost, ntpPort: ntpPort, steps: clockSteps, random: &random)
+        let next = source.keyExchangeCompleted(association, ntpHost: ntpHost, ntpPort: ntpPort, steps: clockDisturbances, random: &random)
         sources[id] = source
         return next.actions + finish(id, next.outcome, at: now)
     }
@@ -216,6 +218,18 @@ public struct NTPClientCore: Sendable {
         return actions
     }
 
+    /// The shell saw the clock moved by someone else (`LocalClockWatch`): `amount` seconds,
+    /// positive forward. An exchange that straddled the move is worthless, as after a step.
+    public mutating func localClockMoved(by amount: NTPDuration, at now: NTPTimestamp) -> [ClientAction] {
+        clockDisturbances += 1
+        for id in sources.keys { sources[id]?.interleavedPrevious = nil }
+        return apply(discipline.localClockMoved(by: amount.seconds, at: now))
+    }
+
+    private func names(_ ids: [SourceID]) -> String {
+        ids.isEmpty ? "none" : ids.map { sources[$0]?.specification.displayAddress ?? "\($0)" }.joined(separator: ", ")
+    }
+
     /// Turns the discipline's decisions into actions, and keeps falseticker verdicts and the
     /// selected source current.
     private mutating func apply(_ update: DisciplineUpdate) -> [ClientAction] {
@@ -226,9 +240,10 @@ public struct NTPClientCore: Sendable {
             switch action {
             case .step(let amount):
                 clockSteps += 1
+                clockDisturbances += 1
                 // Every exchange's times are now on the old scale: nothing left to complete.
                 for id in sources.keys { sources[id]?.interleavedPrevious = nil }
-                actions.append(.log(.notice, "clock stepped by \(amount) s"))
+                actions.append(.log(.notice, "clock stepped by \(amount) s (sources \(names(discipline.system.survivors)))"))
             case .setFrequency:
                 steered = true
             case .setLeap(let leap):
@@ -244,8 +259,13 @@ public struct NTPClientCore: Sendable {
             case .falsetickers(let ids): falsetickers = ids
             case .synchronized: actions.append(.log(.notice, "synchronised"))
             case .lostSynchronization: actions.append(.log(.warning, "lost synchronisation: not enough sources agree"))
-            case .panicThresholdExceeded(let offset): actions.append(.log(.error, "offset \(offset) s exceeds the panic threshold: not steering"))
-            case .clockMeddlingDetected(let amount): actions.append(.log(.warning, "clock was moved by \(amount) s outside this daemon"))
+            case .panicThresholdExceeded(let offset, let ids):
+                let limit = discipline.configuration.panicThreshold.map { "\($0)" } ?? "none"
+                actions.append(.log(.error, "offset \(offset) s (sources \(names(ids))) exceeds the panic threshold (\(limit) s): not steering"))
+            case .sourcesJumpedTogether(let amount):
+                actions.append(.log(.warning, "most sources jumped by \(amount) s together and the local clock did not move: judged as their offset"))
+            case .localClockMoved(let amount):
+                actions.append(.log(.warning, "the local clock was moved by \(amount) s outside this daemon"))
             default: break
             }
         }

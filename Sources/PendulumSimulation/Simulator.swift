@@ -175,6 +175,8 @@ public struct Simulator: Sendable {
             while let step = externalSteps.first, step.time <= tick {
                 offset += step.amount
                 externalSteps = externalSteps.dropFirst()
+                // The daemon's shell sees such a move against CLOCK_BOOTTIME (LocalClockWatch).
+                perform(client.localClockMoved(by: NTPDuration(approximateSeconds: step.amount), at: localTime(at: tick)), at: tick)
             }
             // Sample the error once per simulated second.
             let error = offset

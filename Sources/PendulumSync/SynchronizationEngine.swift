@@ -34,6 +34,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private var sockets: [SourceID: TimestampedUDPSocket] = [:]
     private var timers: [ClientTimer: Duration] = [:]
     private var everySecond: @Sendable () -> Void = {}
+    private var clockWatch: LocalClockWatch
 
     public init(
         clock: any SteerableClock, sources specifications: [SourceSpecification],
@@ -45,6 +46,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
         self.logger = logger
         self.resolve = resolve
         core = NTPClientCore(sources: specifications, configuration: configuration)
+        clockWatch = LocalClockWatch(maximumRate: clock.maximumFrequencyCorrection)
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) == 0 {
             for end in ends {
@@ -112,6 +114,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     private func runLoop() {
         deliver { core, _ in core.start() }
+        watchForMoves()
         var lastTick = MonotonicClock.now()
         while !lock.withLock({ stopping }) {
             let events = lock.withLock {
@@ -123,6 +126,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             let now = MonotonicClock.now()
             if now - lastTick >= .seconds(1) {
                 lastTick = now
+                watchForMoves()
                 everySecond()
             }
             // Sleep until the next timer, a datagram or a wake-up; at least once a second for
@@ -132,6 +136,15 @@ public final class SynchronizationEngine: @unchecked Sendable {
             waitForInput(timeout: max(.zero, wait))
         }
         sockets.removeAll()
+    }
+
+    /// Once a second and before every answer: has someone else moved the clock since the last
+    /// look?
+    private func watchForMoves() {
+        let boottime = BootClock.nanoseconds()
+        let reading = NTPTimestamp(clock.now())
+        guard let moved = clockWatch.observe(clock: reading, boottimeNanoseconds: boottime) else { return }
+        deliver { core, now in core.localClockMoved(by: NTPDuration(approximateSeconds: moved), at: now) }
     }
 
     private func fireDueTimers() {
@@ -165,6 +178,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
         while let socket = sockets[id] {
             do {
                 guard let datagram = try socket.receiveWaiting() else { return }
+                // A move of the clock must reach the core before any answer timed after it, or
+                // that answer would look like all the sources jumping.
+                watchForMoves()
                 // Kernel timestamps are on the system clock; the core needs the steered clock's.
                 let arrival = NTPTimestamp(clock.time(atSystemTime: datagram.timestamp.time))
                 deliver { core, _ in core.received(datagram.bytes, from: id, at: arrival) }
@@ -261,6 +277,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
             switch action {
             case .step(let amount):
                 try clock.step(by: amount)
+                clockWatch.stepped(by: amount.seconds)
             case .setFrequency(let correction):
                 try clock.setFrequency(correction)
                 let now = clock.now()

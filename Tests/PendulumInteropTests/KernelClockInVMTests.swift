@@ -73,6 +73,30 @@ import Testing
         run.report(["slewed to within 1 ms after (s)": seconds, "final offset (µs)": final * 1e6])
     }
 
+    /// Someone else moves the clock: 5 s is stepped back, 1500 s (past the panic threshold)
+    /// is refused and left alone.
+    @Test func aClockMovedBySomeoneElseIsSteppedBackOnlyWithinThePanicThreshold() throws {
+        let run = try VMScenario.run("clock-moved")
+        let log = try run.text("ntpd.log")
+        let moves = log.split(separator: "\n").filter { $0.contains("the local clock was moved by") }
+        #expect(moves.count == 2, "\(log)")
+        let synchronised = try run.samples("samples-synchronised.jsonl")
+        #expect((synchronised.suffix(10).compactMap(\.offset).map(abs).max() ?? 1) < 0.001, "not synchronised before the move:\n\(log)")
+
+        let moved5 = try run.samples("samples-moved-5s.jsonl")
+        let back = try #require(moved5.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never back within 1 ms after the 5 s move:\n\(log)")
+        let backAfter = moved5[back].monotonic - moved5[0].monotonic
+        #expect(backAfter < 5, "took \(backAfter) s")
+        #expect(log.contains("clock stepped by -5.0") || log.contains("clock stepped by -4.99"), "\(log)")
+
+        let moved1500 = try run.samples("samples-moved-1500s.jsonl")
+        let offsets = moved1500.compactMap(\.offset)
+        #expect(offsets.count > 20 && offsets.allSatisfy { abs($0 + 1500) < 0.1 }, "the 1500 s were not left alone: \(offsets)")
+        #expect(log.contains("exceeds the panic threshold (1000.0 s): not steering"), "\(log)")
+        #expect(log.components(separatedBy: "clock stepped by").count == 3, "expected the start-up step and the 5 s one only:\n\(log)")
+        run.report(["back within 1 ms after the 5 s move (s)": backAfter, "offset held after the 1500 s move (s)": offsets.last ?? .nan])
+    }
+
     /// The real leap second of 2016: servers and daemon read tzdata's leap-seconds.list.
     @Test func insertsTheLeapSecondOf2016() throws {
         let run = try VMScenario.run("leap-insert")
@@ -100,6 +124,9 @@ import Testing
         #expect(trace.bitsBefore.contains("DEL") && !trace.bitsBefore.contains("INS"))
         let atEnd = try run.json("state-at-end.json")
         #expect((atEnd["status_bits"] as? [String])?.contains("DEL") == false, "the announcement was not withdrawn after midnight")
+        // The minority's server inserted a second instead: two seconds off now, outvoted.
+        let log = try run.text("ntpd.log")
+        #expect(log.contains("source 10.0.2.2:11125 is a falseticker"), "\(log)")
         try expectHeldThroughTheLeap(run, announced: "deleteSecond", report: trace)
     }
 
@@ -126,7 +153,7 @@ import Testing
     @Test func steeringScenariosRefuseToRunOnTheHost() throws {
         let before = try VMScenario.hostClockState()
         let results = try TestPaths.temporaryDirectory("vm-refusal")
-        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete"] {
+        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete", "clock-moved"] {
             let script = VMScenario.repository.appendingPathComponent("scripts/vm/guest/\(scenario).sh").path
             let child = ChildProcess("/usr/bin/env", ["PENDULUM_REPO=\(VMScenario.repository.path)", "RESULTS=\(results.path)", "/bin/bash", script])
             try child.start()

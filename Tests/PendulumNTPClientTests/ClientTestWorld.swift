@@ -93,8 +93,10 @@ struct Harness {
     }
 
     /// One whole exchange with `server`: poll, send, answer after `delay`.
-    mutating func exchange(_ id: SourceID, with server: inout TestServer, delay: NTPDuration = .microseconds(200)) -> [ClientAction] {
-        let polled = poll(id)
+    mutating func exchange(
+        _ id: SourceID, with server: inout TestServer, delay: NTPDuration = .microseconds(200), address: ResolvedAddress = World.address
+    ) -> [ClientAction] {
+        let polled = poll(id, address: address)
         guard let request = World.sends(polled).last?.bytes else { return polled }
         core.transmitted(id, at: now)
         now = now + delay.halved

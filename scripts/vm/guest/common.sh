@@ -12,3 +12,18 @@ done
 : "${SCRATCH:?}"  # the guest's own tmpfs: configurations and state never reach the host
 SERVER=10.0.2.2:11123
 kernel_clock() { /usr/bin/python3 "$PENDULUM_REPO/scripts/vm/kernel_clock.py" "$@"; }
+
+# The daemon's configuration: standard input plus the observability every scenario uses, in
+# the guest's own tmpfs, with a copy in the results.
+write_config() {
+    { cat; printf '\n[observability]\nobservation-path = "%s/observe"\nlog-level = "info"\n' "$SCRATCH"; } >"$SCRATCH/ntpd.toml"
+    cp "$SCRATCH/ntpd.toml" "$RESULTS/ntpd.toml"
+}
+start_daemon() {  # LOG-FILE-NAME
+    "$BUILD/pendulum-ntpd" --config "$SCRATCH/ntpd.toml" >"$RESULTS/$1" 2>&1 &
+    daemon=$!
+}
+stop_daemon() {
+    kill -TERM "$daemon"
+    wait "$daemon" || true
+}

@@ -1,6 +1,6 @@
 # Sourced by the leap scenarios after common.sh. The host part (scripts/vm/host/SCENARIO.sh)
 # runs three servers whose clocks read a minute before a leap second; this guest moves its
-# clock to their day, starts pendulum-ntpd (kind = "system") with the three as sources and
+# clock to their day, starts pendulum-ntpd (kind = "system") with the three as sources (1–8 s polling) and
 # watches the kernel carry out the leap second:
 #   samples-before.jsonl  20 s: synchronised, the leap second announced to the kernel;
 #   leap-trace.json       3 s before to 4 s after midnight: seconds seen, jumps, kernel states;
@@ -12,34 +12,38 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 kernel_clock set-offset "$(cat "$RESULTS/reference-offset")"
 kernel_clock state >"$RESULTS/state-at-start.json"
 
-cat >$SCRATCH/ntpd.toml <<CONF
+write_config <<CONF
 [[source]]
 mode = "server"
 address = "10.0.2.2:11123"
+minpoll = 0
+maxpoll = 3
 
 [[source]]
 mode = "server"
 address = "10.0.2.2:11124"
+minpoll = 0
+maxpoll = 3
 
 [[source]]
 mode = "server"
 address = "10.0.2.2:11125"
+minpoll = 0
+maxpoll = 3
 
 [clock]
 kind = "system"
 leap-seconds-file = "$LEAP_LIST"
 
-[observability]
-observation-path = "$SCRATCH/observe"
-log-level = "info"
+# Two of three: a server that carries out the wrong leap second is two seconds off afterwards,
+# and must be outvoted rather than end synchronisation.
+[synchronization]
+minimum-agreeing-sources = 2
 CONF
-cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
 
-"$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
-daemon=$!
+start_daemon ntpd.log
 kernel_clock sample "$SERVER" 20 "$RESULTS/samples-before.jsonl"
 kernel_clock leap-trace 120 "$RESULTS/leap-trace.json"
 kernel_clock sample "$SERVER" 20 "$RESULTS/samples-after.jsonl"
 kernel_clock state >"$RESULTS/state-at-end.json"
-kill -TERM "$daemon"
-wait "$daemon" || true
+stop_daemon

@@ -10,7 +10,7 @@ kernel_clock sample "$SERVER" 1 $SCRATCH/initial.jsonl
 initial=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["offset"])' "$SCRATCH/initial.jsonl")
 kernel_clock set-offset "$(python3 -c "print($initial + 0.050)")"
 
-cat >$SCRATCH/ntpd.toml <<CONF
+write_config <<CONF
 [[source]]
 mode = "server"
 address = "$SERVER"
@@ -23,15 +23,8 @@ kind = "system"
 [synchronization]
 startup-step-threshold-seconds = 0.2
 step-threshold-seconds = 0.2
-
-[observability]
-observation-path = "$SCRATCH/observe"
-log-level = "info"
 CONF
-cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
 
-"$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd.log" 2>&1 &
-daemon=$!
+start_daemon ntpd.log
 kernel_clock sample "$SERVER" 30 "$RESULTS/samples.jsonl"
-kill -TERM "$daemon"
-wait "$daemon" || true
+stop_daemon

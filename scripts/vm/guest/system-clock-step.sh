@@ -12,7 +12,7 @@ kernel_clock set-offset 2
 kernel_clock leave-pll-on
 kernel_clock state >"$RESULTS/state-at-start.json"
 
-cat >$SCRATCH/ntpd.toml <<CONF
+write_config <<CONF
 [[source]]
 mode = "server"
 address = "$SERVER"
@@ -22,23 +22,9 @@ maxpoll = 3
 [clock]
 kind = "system"
 drift-file = "$SCRATCH/drift"
-
-[observability]
-observation-path = "$SCRATCH/observe"
-log-level = "info"
 CONF
-cp $SCRATCH/ntpd.toml "$RESULTS/ntpd.toml"
 
-start_daemon() {
-    "$BUILD/pendulum-ntpd" --config $SCRATCH/ntpd.toml >"$RESULTS/ntpd-$1.log" 2>&1 &
-    daemon=$!
-}
-stop_daemon() {
-    kill -TERM "$daemon"
-    wait "$daemon" || true
-}
-
-start_daemon run1
+start_daemon ntpd-run1.log
 kernel_clock sample "$SERVER" 45 "$RESULTS/samples-run1.jsonl"
 
 ip link set eth0 down
@@ -48,7 +34,7 @@ ip route add default via 10.0.2.2 2>/dev/null || true
 stop_daemon
 cp $SCRATCH/drift "$RESULTS/drift-after-run1" 2>/dev/null || true
 
-start_daemon run2
+start_daemon ntpd-run2.log
 kernel_clock sample "$SERVER" 30 "$RESULTS/samples-run2.jsonl"
 stop_daemon
 cp $SCRATCH/drift "$RESULTS/drift-after-run2" 2>/dev/null || true

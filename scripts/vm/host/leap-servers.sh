@@ -18,6 +18,9 @@ start_leap_servers() {
         cat >"$dir/ntpd.toml" <<CONF
 [[server]]
 listen = "127.0.0.1:$port"
+# The guest's daemon and its independent sampler reach us from one address, many times a
+# second: no rate limit, or the daemon is sent RATE and loses a source.
+rate-limit-interval-ms = 0
 
 [synchronization]
 local-stratum = 1
