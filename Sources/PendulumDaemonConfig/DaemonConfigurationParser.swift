@@ -21,8 +21,11 @@ public enum DaemonConfigurationParser {
     /// relative to the file's directory, so a configuration means the same from any working
     /// directory.
     public static func load(path: String) throws(ConfigurationError) -> DaemonConfiguration {
-        guard let text = TextFile.read(path: path) else {
-            throw ConfigurationError(file: path, line: nil, key: "", message: "cannot read the file")
+        let text: String
+        do {
+            text = try TextFile.read(path: path)
+        } catch {
+            throw ConfigurationError(file: path, line: nil, key: "", message: error.description)
         }
         var configuration = try parse(text, file: path)
         configuration.resolveRelativePaths(against: directory(of: path))

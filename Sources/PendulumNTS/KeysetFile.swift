@@ -10,6 +10,8 @@ public enum KeysetFileError: Error, Sendable, Hashable {
     case system(operation: String, path: String, errno: Int32)
     /// The file exists but is not a valid keyset. It is left untouched.
     case corrupt(path: String, KeysetDecodingError)
+    /// Something other than a regular file is at the path (a FIFO would hang the start).
+    case notRegularFile(path: String)
 }
 
 extension KeysetFileError: CustomStringConvertible {
@@ -19,6 +21,8 @@ extension KeysetFileError: CustomStringConvertible {
             "key file \(path): \(operation) failed: \(String(cString: strerror(code)))"
         case .corrupt(let path, let reason):
             "key file \(path) is corrupt (\(reason)); refusing to replace it, move it away to start with new keys"
+        case .notRegularFile(let path):
+            "key file \(path) is not a regular file (a FIFO, device or directory): refusing to use it"
         }
     }
 }
@@ -29,13 +33,17 @@ public enum KeysetFile {
     /// Loads the keyset, or returns nil when the file does not exist. Any other failure,
     /// including a corrupt file, throws.
     public static func load(path: String) throws(KeysetFileError) -> CookieKeyset? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Without blocking: a FIFO at the path must not hang the start (and with it SIGTERM).
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         if descriptor < 0 {
             let code = errno
             if code == ENOENT { return nil }
             throw .system(operation: "open", path: path, errno: code)
         }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .system(operation: "fstat", path: path, errno: errno) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -57,14 +65,17 @@ public enum KeysetFile {
 
     /// Writes the keyset so that a crash at any point leaves either the old file or the new
     /// one: a temporary file (mode 0600) in the same directory, fsync, rename over the
-    /// target, fsync of the directory.
+    /// target, fsync of the directory. The temporary file is always created afresh (O_EXCL,
+    /// O_NOFOLLOW): a daemon running as root must never write its master keys through a
+    /// symbolic link someone planted at that name.
     public static func save(_ keyset: CookieKeyset, path: String) throws(KeysetFileError) {
         let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if unlink(temporary) != 0 && errno != ENOENT { throw .system(operation: "remove the old", path: temporary, errno: errno) }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .system(operation: "create", path: temporary, errno: errno) }
         var closed = false
         defer { if !closed { close(descriptor) } }
-        // O_CREAT's mode does not apply to an existing leftover temporary file.
+        // The umask may have taken bits off O_CREAT's mode; never more than the owner's.
         guard fchmod(descriptor, 0o600) == 0 else { throw .system(operation: "fchmod", path: temporary, errno: errno) }
         let bytes = keyset.serialized()
         var written = 0
