@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "PendulumNTSKE",
             dependencies: [
-                "PendulumNTS",
+                "PendulumNTS", "PendulumNTPServer", "CPendulumShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -142,6 +142,8 @@ let package = Package(
                 "PendulumNTPDaemon", "PendulumNTPServer", "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -149,7 +151,7 @@ let package = Package(
 
         .testTarget(name: "PendulumTimeTests", dependencies: ["PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumNTPTests", dependencies: ["PendulumNTP"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumNTSTests", dependencies: ["PendulumNTS", "PendulumNTP", "PendulumNTSKE", "PendulumNTPServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PendulumNTPClientTests",
             dependencies: ["PendulumNTPClient", "PendulumNTPServer", "PendulumNTP", "PendulumNTS", "PendulumDiscipline", "PendulumTime"],

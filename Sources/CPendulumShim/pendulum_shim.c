@@ -333,3 +333,9 @@ int pendulum_receive_batch(int fd, void *slots, size_t slot_size, int count, int
     }
     return received;
 }
+
+#include <malloc.h>
+
+int pendulum_release_free_heap(void) {
+    return malloc_trim(0);
+}

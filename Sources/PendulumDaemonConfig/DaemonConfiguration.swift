@@ -87,7 +87,15 @@ public struct NTSKEServerSection: Sendable {
     /// Sent as a Server record when set.
     public var ntpServer: String?
     public var timeoutSeconds: Int64 = 5
+    /// Held at once; a new connection beyond this sheds the longest-stalled one.
     public var maximumConnections = 512
+    public var maximumConnectionsPerAddress = 8
+    /// Per IPv4 /24 or IPv6 /48.
+    public var maximumConnectionsPerNetwork = 64
+    /// New connections per network: on average one per this interval (0: no limit), after a
+    /// burst of `rateLimitBurst`.
+    public var rateLimitIntervalMilliseconds: Int64 = 125
+    public var rateLimitBurst = 32
 }
 
 /// `[keyset]`: where the NTS cookie master keys live and how they age.

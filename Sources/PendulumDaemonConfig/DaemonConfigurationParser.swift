@@ -230,7 +230,7 @@ struct TableReader {
 
         for (index, table) in try tables(root, "nts-ke-server").enumerated() {
             let path = "nts-ke-server[\(index)]"
-            try checkKeys(table, allowed: ["listen", "certificate-chain-path", "private-key-path", "ntp-port", "ntp-server", "timeout-seconds", "max-connections"], path: path)
+            try checkKeys(table, allowed: ["listen", "certificate-chain-path", "private-key-path", "ntp-port", "ntp-server", "timeout-seconds", "max-connections", "max-connections-per-address", "max-connections-per-network", "rate-limit-interval-ms", "rate-limit-burst"], path: path)
             var section = NTSKEServerSection(
                 listen: try listenAddress(table, path: path),
                 certificateChainPath: try required(table, "certificate-chain-path", path: path),
@@ -240,6 +240,10 @@ struct TableReader {
             section.ntpServer = try string(table, "ntp-server", path: path)
             section.timeoutSeconds = Int64(try integer(table, "timeout-seconds", path: path, range: 1...300) ?? 5)
             section.maximumConnections = try integer(table, "max-connections", path: path, range: 1...100_000) ?? 512
+            section.maximumConnectionsPerAddress = try integer(table, "max-connections-per-address", path: path, range: 1...100_000) ?? 8
+            section.maximumConnectionsPerNetwork = try integer(table, "max-connections-per-network", path: path, range: 1...100_000) ?? 64
+            section.rateLimitIntervalMilliseconds = Int64(try integer(table, "rate-limit-interval-ms", path: path, range: 0...3_600_000) ?? 125)
+            section.rateLimitBurst = try integer(table, "rate-limit-burst", path: path, range: 1...100_000) ?? 32
             configuration.ntsKEServers.append(section)
         }
 

@@ -102,8 +102,16 @@ public enum Daemon {
             if let section = configuration.keyset {
                 keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: { logger.notice("\($0)") })
             }
+            let descriptors = DescriptorBudget.raiseAndMeasure()
+            let share = DescriptorBudget.perListener(limit: descriptors.limit, inUse: descriptors.inUse, listeners: configuration.ntsKEServers.count)
             for section in configuration.ntsKEServers {
-                listeners.append(try await NTSKEService.start(section, state: state))
+                if share.connections < section.maximumConnections {
+                    logger.warning("nts-ke \(section.listen): max-connections lowered from \(section.maximumConnections) to \(share.connections): the descriptor limit is \(descriptors.limit) (ulimit -n) with \(descriptors.inUse) in use")
+                }
+                listeners.append(try await NTSKEService.start(
+                    section, state: state, maximumConnections: min(section.maximumConnections, share.connections), acceptBatch: share.acceptBatch,
+                    log: { warning, message in if warning { logger.warning("\(message)") } else { logger.notice("\(message)") } }
+                ))
             }
             if engine == nil, let localStratum, discipline.leapSeconds != nil {
                 localLeapThread = try DaemonThread {
@@ -163,7 +171,7 @@ public enum Daemon {
         logger.notice("stopped; requests: \(state.counters.summary)")
         for (listener, section) in zip(listeners, configuration.ntsKEServers) {
             let counters = listener.counters
-            logger.notice("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures)")
+            logger.notice("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) shed=\(counters.shed) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures) accept-failures=\(counters.acceptFailures)")
         }
     }
 

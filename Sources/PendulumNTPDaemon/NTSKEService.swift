@@ -8,7 +8,12 @@ import PendulumNTSKE
 /// The NTS-KE side: TLS from `NTSKEServerListener`, negotiation from
 /// `NTSKEServerNegotiation`, cookies sealed with the keyset the NTP side will open them with.
 enum NTSKEService {
-    static func start(_ section: NTSKEServerSection, state: ServingState) async throws(DaemonError) -> NTSKEServerListener {
+    /// `maximumConnections`: the section's `max-connections`, lowered to what the descriptor
+    /// limit allows; `log` gets overloads and accept failures, one line as each starts and ends.
+    static func start(
+        _ section: NTSKEServerSection, state: ServingState, maximumConnections: Int, acceptBatch: Int,
+        log: @escaping @Sendable (_ warning: Bool, _ message: String) -> Void
+    ) async throws(DaemonError) -> NTSKEServerListener {
         // TLS libraries report a missing file as a bare "failed to load"; say which and why.
         for (key, path) in [("certificate-chain-path", section.certificateChainPath), ("private-key-path", section.privateKeyPath)] {
             if access(path, R_OK) != 0 {
@@ -18,7 +23,13 @@ enum NTSKEService {
         let negotiation = NTSKEServerNegotiation(ntpServer: section.ntpServer, ntpPort: section.ntpPort)
         var limits = NTSKEServerLimits()
         limits.connectionTimeout = .seconds(section.timeoutSeconds)
-        limits.maximumConcurrentConnections = section.maximumConnections
+        limits.maximumConcurrentConnections = maximumConnections
+        limits.acceptBatch = acceptBatch
+        limits.maximumConnectionsPerAddress = section.maximumConnectionsPerAddress
+        limits.maximumConnectionsPerPrefix = section.maximumConnectionsPerNetwork
+        limits.prefixRateInterval = .milliseconds(section.rateLimitIntervalMilliseconds)
+        limits.prefixRateBurst = section.rateLimitBurst
+        let listen = section.listen
         do {
             return try await NTSKEServerListener.start(
                 host: section.listen.ipString, port: Int(section.listen.port),
@@ -27,6 +38,12 @@ enum NTSKEService {
                 isCompleteRequest: { (try? NTSKEMessageDecoder.decodeMessage($0)) != nil },
                 respond: { request, exporterSecret in
                     respond(to: request, exporterSecret: exporterSecret, negotiation: negotiation, state: state)
+                },
+                onEvent: { event in
+                    switch event {
+                    case .overloaded, .acceptFailing: log(true, "nts-ke \(listen): \(event)")
+                    case .overloadEnded, .acceptRecovered: log(false, "nts-ke \(listen): \(event)")
+                    }
                 }
             )
         } catch {

@@ -1,8 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import PendulumNTPServer
 import PendulumNTS
 
 /// Limits that keep one NTS-KE server healthy under hostile or broken clients.
@@ -11,36 +15,99 @@ public struct NTSKEServerLimits: Sendable {
     public var maximumRequestBytes: Int = 4096
     /// From TCP accept to the response being sent; slow and silent clients are cut off.
     public var connectionTimeout: TimeAmount = .seconds(5)
-    /// Connections beyond this are closed as soon as they are accepted.
+    /// Connections held at once; a new one beyond this sheds the longest-stalled one.
     public var maximumConcurrentConnections: Int = 512
+    public var maximumConnectionsPerAddress: Int = 8
+    /// Per IPv4 /24 or IPv6 /48.
+    public var maximumConnectionsPerPrefix: Int = 64
+    /// From accept to the first byte of the ClientHello.
+    public var helloTimeout: TimeAmount = .seconds(2)
+    /// From the first byte to the end of the TLS handshake.
+    public var handshakeTimeout: TimeAmount = .seconds(2)
+    /// From the end of the handshake to a complete request.
+    public var requestTimeout: TimeAmount = .seconds(2)
+    /// New connections per IPv4 /24 or IPv6 /48: on average one per this interval (zero: no
+    /// limit), after a burst of `prefixRateBurst`.
+    public var prefixRateInterval: TimeAmount = .milliseconds(125)
+    public var prefixRateBurst: Int = 32
+    /// Connections accepted per wake-up. Accepting and refusing costs microseconds, a
+    /// handshake far more: large batches let refusals drain the accept queue instead of
+    /// waiting behind handshakes. Each accepted connection holds a descriptor until it is
+    /// refused, so a tight descriptor limit wants a small batch.
+    public var acceptBatch: Int = 64
 
     public init() {}
+
+    var admission: NTSKEAdmission.Limits {
+        NTSKEAdmission.Limits(
+            total: maximumConcurrentConnections, perAddress: maximumConnectionsPerAddress, perPrefix: maximumConnectionsPerPrefix,
+            helloNanoseconds: helloTimeout.nanoseconds, handshakeNanoseconds: handshakeTimeout.nanoseconds,
+            requestNanoseconds: requestTimeout.nanoseconds, connectionNanoseconds: connectionTimeout.nanoseconds,
+            prefixRateIntervalNanoseconds: prefixRateInterval.nanoseconds, prefixRateBurst: Int64(prefixRateBurst)
+        )
+    }
 }
 
-/// What the protocol core does with one complete request: given the bytes and the connection's
-/// TLS exporter secret, the bytes to answer with.
+/// What one complete request gets: given the bytes and the connection's TLS exporter secret,
+/// the bytes to answer with.
 public typealias NTSKERequestHandler = @Sendable (_ request: [UInt8], _ exporterSecret: [UInt8]) -> [UInt8]
 
 /// Counters an operator (and the tests) can read.
 public struct NTSKEServerCounters: Sendable, Equatable {
     public var accepted = 0
     public var answered = 0
+    /// Refused at accept by the per-address or per-prefix limits (held or per second), or
+    /// because every connection held was answering.
     public var refusedOverLimit = 0
+    /// Closed to make room for a newer connection while the server was full.
+    public var shed = 0
+    /// Closed at a phase's deadline.
     public var timedOut = 0
     public var tooLarge = 0
     public var wrongALPN = 0
     public var tlsFailures = 0
+    /// accept() failures (descriptors exhausted and the like).
+    public var acceptFailures = 0
+}
+
+/// What the listener tells its operator about, once per episode rather than per connection.
+public enum NTSKEServerEvent: Sendable, CustomStringConvertible {
+    /// accept() failed; accepting pauses briefly and the longest-stalled connections are shed.
+    case acceptFailing(reason: String, holding: Int)
+    /// Ten seconds without a failed accept.
+    case acceptRecovered(failures: Int)
+    /// Connections began to be shed (the server is full) or refused (a limit was reached);
+    /// `cause` is the first one's.
+    case overloaded(holding: Int, cause: String)
+    /// Ten quiet seconds after an overload.
+    case overloadEnded(shed: Int, refused: Int, timedOut: Int)
+
+    public var description: String {
+        switch self {
+        case .acceptFailing(let reason, let holding):
+            "accept failed (\(reason)) while holding \(holding) connections: pausing accepts, shedding the longest-stalled ones"
+        case .acceptRecovered(let failures):
+            "accept failures over: \(failures) in all"
+        case .overloaded(let holding, let cause):
+            "overloaded (\(cause)) while holding \(holding) connections; a summary follows after 10 quiet seconds"
+        case .overloadEnded(let shed, let refused, let timedOut):
+            "overload over: \(shed) connections shed, \(refused) refused by the per-address and per-network limits, \(timedOut) timed out"
+        }
+    }
 }
 
 /// The TLS side of an NTS-KE server (RFC 8915 §4): TLS 1.3 only, ALPN "ntske/1" required (a
 /// handshake that did not negotiate it is closed, whatever the TLS library allowed), bounded
-/// request size, a per-connection deadline and a bound on concurrent connections.
+/// request size, per-phase deadlines and admission by `NTSKEAdmission`.
 public final class NTSKEServerListener: Sendable {
     private let channel: Channel
-    private let state: NIOLockedValueBox<NTSKEServerCounters>
+    private let registry: NTSKEConnectionRegistry
+    private let sweep: RepeatedTask
 
     public var localAddress: SocketAddress? { channel.localAddress }
-    public var counters: NTSKEServerCounters { state.withLockedValue { $0 } }
+    public var counters: NTSKEServerCounters { registry.counters }
+    /// Connections held now.
+    public var holding: Int { registry.holding }
 
     /// Binds and starts serving. The certificate chain and key are read once here; each
     /// connection gets its own TLS context built from them, because the key-log hook that
@@ -49,28 +116,31 @@ public final class NTSKEServerListener: Sendable {
         host: String, port: Int, certificateChainPath: String, privateKeyPath: String,
         limits: NTSKEServerLimits = NTSKEServerLimits(),
         isCompleteRequest: @escaping @Sendable ([UInt8]) -> Bool,
-        respond: @escaping NTSKERequestHandler
+        respond: @escaping NTSKERequestHandler,
+        onEvent: @escaping @Sendable (NTSKEServerEvent) -> Void = { _ in }
     ) async throws -> NTSKEServerListener {
         let chain = try NIOSSLCertificate.fromPEMFile(certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
-        let counters = NIOLockedValueBox(NTSKEServerCounters())
-        let active = NIOLockedValueBox(0)
+        let registry = NTSKEConnectionRegistry(limits: limits.admission, onEvent: onEvent)
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // A flood keeps the accept queue full; an honest SYN that finds it full is dropped
+            // and retried a second later. The kernel caps this at net.core.somaxconn (4096).
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(max(1, limits.acceptBatch)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { server in
+                server.eventLoop.makeCompletedFuture {
+                    // Without this, accept() failing for want of descriptors is retried at once,
+                    // forever: a busy loop that also starves the connections being served.
+                    try server.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                        registry.acceptFailed(error)
+                        return .milliseconds(100)
+                    })
+                }
+            }
             .childChannelInitializer { child in
-                let admitted = active.withLockedValue { count -> Bool in
-                    guard count < limits.maximumConcurrentConnections else { return false }
-                    count += 1
-                    return true
-                }
-                counters.withLockedValue { $0.accepted += 1 }
-                guard admitted else {
-                    counters.withLockedValue { $0.refusedOverLimit += 1 }
-                    return child.close()
-                }
-                child.closeFuture.whenComplete { _ in active.withLockedValue { $0 -= 1 } }
+                guard let admitted = registry.admit(child) else { return child.close() }
                 return child.eventLoop.makeCompletedFuture {
                     let secret = NIOLockedValueBox<[UInt8]?>(nil)
                     var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
@@ -81,25 +151,52 @@ public final class NTSKEServerListener: Sendable {
                         secret.withLockedValue { $0 = exporterSecret }
                     }
                     let context = try NIOSSLContext(configuration: configuration)
+                    try child.pipeline.syncOperations.addHandler(FirstByteWatcher(connection: admitted, registry: registry))
                     try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try child.pipeline.syncOperations.addHandler(NTSKEServerHandler(
-                        limits: limits, secret: secret, counters: counters,
-                        isComplete: isCompleteRequest, respond: respond
+                        connection: admitted, registry: registry, maximumRequestBytes: limits.maximumRequestBytes,
+                        secret: secret, isComplete: isCompleteRequest, respond: respond
                     ))
                 }
             }
             .bind(host: host, port: port)
             .get()
-        return NTSKEServerListener(channel: channel, state: counters)
+        let sweep = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            registry.sweep()
+        }
+        return NTSKEServerListener(channel: channel, registry: registry, sweep: sweep)
     }
 
-    private init(channel: Channel, state: NIOLockedValueBox<NTSKEServerCounters>) {
+    private init(channel: Channel, registry: NTSKEConnectionRegistry, sweep: RepeatedTask) {
         self.channel = channel
-        self.state = state
+        self.registry = registry
+        self.sweep = sweep
     }
 
     public func close() async throws {
+        sweep.cancel()
         try await channel.close()
+        registry.closeAll()
+    }
+}
+
+/// The first byte a client sends moves it from "awaiting ClientHello" to "handshaking"; after
+/// that this handler leaves the pipeline.
+private final class FirstByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let connection: NTSKEAdmission.ConnectionID
+    private let registry: NTSKEConnectionRegistry
+
+    init(connection: NTSKEAdmission.ConnectionID, registry: NTSKEConnectionRegistry) {
+        self.connection = connection
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        registry.entered(.handshaking, connection: connection)
+        context.fireChannelRead(data)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }
 
@@ -107,49 +204,37 @@ private final class NTSKEServerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let limits: NTSKEServerLimits
+    private let connection: NTSKEAdmission.ConnectionID
+    private let registry: NTSKEConnectionRegistry
+    private let maximumRequestBytes: Int
     private let secret: NIOLockedValueBox<[UInt8]?>
-    private let counters: NIOLockedValueBox<NTSKEServerCounters>
     private let isComplete: @Sendable ([UInt8]) -> Bool
     private let respond: NTSKERequestHandler
     private var request: [UInt8] = []
     private var alpnConfirmed = false
     private var finished = false
-    private var deadline: Scheduled<Void>?
 
     init(
-        limits: NTSKEServerLimits, secret: NIOLockedValueBox<[UInt8]?>, counters: NIOLockedValueBox<NTSKEServerCounters>,
-        isComplete: @escaping @Sendable ([UInt8]) -> Bool, respond: @escaping NTSKERequestHandler
+        connection: NTSKEAdmission.ConnectionID, registry: NTSKEConnectionRegistry, maximumRequestBytes: Int,
+        secret: NIOLockedValueBox<[UInt8]?>, isComplete: @escaping @Sendable ([UInt8]) -> Bool, respond: @escaping NTSKERequestHandler
     ) {
-        self.limits = limits
+        self.connection = connection
+        self.registry = registry
+        self.maximumRequestBytes = maximumRequestBytes
         self.secret = secret
-        self.counters = counters
         self.isComplete = isComplete
         self.respond = respond
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        let counters = counters
-        // A slowloris client that never finishes its handshake or request is cut off here.
-        deadline = context.eventLoop.scheduleTask(in: limits.connectionTimeout) {
-            counters.withLockedValue { $0.timedOut += 1 }
-            channel.close(promise: nil)
-        }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
             guard negotiated == NTSKEClientConnection.alpn else {
-                counters.withLockedValue { $0.wrongALPN += 1 }
+                registry.count { $0.wrongALPN += 1 }
                 finish(context)
                 return
             }
             alpnConfirmed = true
+            registry.entered(.awaitingRequest, connection: connection)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -157,15 +242,16 @@ private final class NTSKEServerHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard alpnConfirmed, !finished else { return }
         var buffer = unwrapInboundIn(data)
-        guard request.count + buffer.readableBytes <= limits.maximumRequestBytes else {
-            counters.withLockedValue { $0.tooLarge += 1 }
+        guard request.count + buffer.readableBytes <= maximumRequestBytes else {
+            registry.count { $0.tooLarge += 1 }
             finish(context)
             return
         }
         request += buffer.readBytes(length: buffer.readableBytes) ?? []
         guard isComplete(request), let exporterSecret = secret.withLockedValue({ $0 }) else { return }
+        registry.entered(.answering, connection: connection)
         let response = respond(request, exporterSecret)
-        counters.withLockedValue { $0.answered += 1 }
+        registry.count { $0.answered += 1 }
         finished = true
         let channel = context.channel
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: response))).whenComplete { _ in
@@ -174,7 +260,7 @@ private final class NTSKEServerHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        counters.withLockedValue { $0.tlsFailures += 1 }
+        registry.count { $0.tlsFailures += 1 }
         finish(context)
     }
 

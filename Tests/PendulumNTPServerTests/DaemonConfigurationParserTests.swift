@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PendulumDaemonConfig
 
@@ -23,6 +24,23 @@ import PendulumDaemonConfig
         #expect(configuration.keyset?.rotationPeriodSeconds == 86_400)
         #expect(configuration.keyset?.staleKeyCount == 7)
         #expect(configuration.synchronization.localStratum == nil)
+    }
+
+    @Test func ntsKEAdmissionLimitsHaveDefaultsAndRanges() throws {
+        let defaults = try #require(try DaemonConfigurationParser.parse(issueExample, file: "a.toml").ntsKEServers.first)
+        #expect(defaults.maximumConnections == 512)
+        #expect(defaults.maximumConnectionsPerAddress == 8)
+        #expect(defaults.maximumConnectionsPerNetwork == 64)
+        #expect(defaults.rateLimitIntervalMilliseconds == 125)
+        #expect(defaults.rateLimitBurst == 32)
+        let lines = "max-connections-per-address = 2\nmax-connections-per-network = 3\nrate-limit-interval-ms = 0\nrate-limit-burst = 5\n"
+        let set = try #require(try DaemonConfigurationParser.parse(issueExample.replacingOccurrences(of: "[keyset]", with: lines + "[keyset]"), file: "a.toml").ntsKEServers.first)
+        #expect(set.maximumConnectionsPerAddress == 2)
+        #expect(set.maximumConnectionsPerNetwork == 3)
+        #expect(set.rateLimitIntervalMilliseconds == 0)
+        #expect(set.rateLimitBurst == 5)
+        let zero = try #require(failure(issueExample.replacingOccurrences(of: "[keyset]", with: "max-connections-per-address = 0\n[keyset]")))
+        #expect(zero.key == "nts-ke-server[0].max-connections-per-address")
     }
 
     @Test func parsesPolicyAndSynchronization() throws {

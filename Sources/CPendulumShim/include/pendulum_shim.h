@@ -16,6 +16,10 @@
 #include "pendulum_reflect.h"
 #include "pendulum_proxy.h"
 
+/// glibc's malloc_trim(0): hands freed heap back to the system. malloc.h is not part of Swift's
+/// Glibc module. Returns 1 when memory was released.
+int pendulum_release_free_heap(void);
+
 /// Where a packet timestamp came from.
 enum pendulum_timestamp_kind {
     PENDULUM_TS_NONE = 0,

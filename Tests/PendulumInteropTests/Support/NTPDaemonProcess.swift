@@ -15,14 +15,22 @@ final class NTPDaemonProcess: @unchecked Sendable {
     var keyPath: String { directory.appendingPathComponent("keys.bin").path }
     var observationPath: String { directory.appendingPathComponent("observe").path }
     private(set) var child: ChildProcess?
+    let descriptorLimit: Int?
+    let cpu: Int?
+    var processIdentifier: Int32? { child?.process.processIdentifier }
 
     /// - Parameters:
     ///   - serverLines: added to the first `[[server]]` (e.g. "workers = 2").
     ///   - extraListen: more `[[server]]` sections, one per address ("127.0.0.123:123").
     ///   - extraLines: go at the end of the file; without a `[clock]` among them the daemon runs
     ///     on an overlay clock (a test never gives it the system clock, even as root).
+    ///   - descriptorLimit: run under `prlimit --nofile=N:N`, soft and hard.
+    ///   - cpu: run pinned to this CPU (`taskset -c`), for a load test whose load generator
+    ///     is pinned to another.
     init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
-         serverLines: [String] = [], extraListen: [String] = [], extraLines: [String] = []) throws {
+         serverLines: [String] = [], extraListen: [String] = [], extraLines: [String] = [], descriptorLimit: Int? = nil, cpu: Int? = nil) throws {
+        self.descriptorLimit = descriptorLimit
+        self.cpu = cpu
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
         certificate = nts ? try TestCertificate() : nil
@@ -47,7 +55,10 @@ final class NTPDaemonProcess: @unchecked Sendable {
     }
 
     func start() throws {
-        let child = ChildProcess(TestPaths.pendulumNTPD, ["--config", configPath])
+        var command = [TestPaths.pendulumNTPD, "--config", configPath]
+        if let descriptorLimit { command = [try TestPaths.requireProgram("prlimit", package: "util-linux"), "--nofile=\(descriptorLimit):\(descriptorLimit)"] + command }
+        if let cpu { command = [try TestPaths.requireProgram("taskset", package: "util-linux"), "-c", "\(cpu)"] + command }
+        let child = ChildProcess(command[0], Array(command.dropFirst()))
         try child.start()
         self.child = child
         let deadline = Date().addingTimeInterval(10)
