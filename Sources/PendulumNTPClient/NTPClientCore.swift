@@ -30,6 +30,10 @@ public struct NTPClientCore: Sendable {
     /// Steps plus moves by others: an exchange begun before either cannot be completed.
     private var clockDisturbances = 0
     private var lastPrimary: SourceID?
+    /// Panic refusals since the clock was last steered. Logged at the 1st, 2nd, 4th, 8th, …:
+    /// sources held an hour off by an attacker for a day at 1 s polling write a few dozen
+    /// lines, not one per sample.
+    private var panicRefusals = 0
 
     /// A pool member is replaced after this many polls without any answer.
     public static let unreachablePollLimit = 6
@@ -239,12 +243,14 @@ public struct NTPClientCore: Sendable {
             actions.append(.steer(action))
             switch action {
             case .step(let amount):
+                panicRefusals = 0
                 clockSteps += 1
                 clockDisturbances += 1
                 // Every exchange's times are now on the old scale: nothing left to complete.
                 for id in sources.keys { sources[id]?.interleavedPrevious = nil }
                 actions.append(.log(.notice, "clock stepped by \(amount) s (sources \(names(discipline.system.survivors)))"))
             case .setFrequency:
+                panicRefusals = 0
                 steered = true
             case .setLeap(let leap):
                 actions.append(.log(.notice, leap == .none ? "no leap second at the end of today" : "leap second at the end of today: \(leap)"))
@@ -260,8 +266,11 @@ public struct NTPClientCore: Sendable {
             case .synchronized: actions.append(.log(.notice, "synchronised"))
             case .lostSynchronization: actions.append(.log(.warning, "lost synchronisation: not enough sources agree"))
             case .panicThresholdExceeded(let offset, let ids):
+                panicRefusals += 1
+                guard panicRefusals & (panicRefusals - 1) == 0 else { break }
                 let limit = discipline.configuration.panicThreshold.map { "\($0)" } ?? "none"
-                actions.append(.log(.error, "offset \(offset) s (sources \(names(ids))) exceeds the panic threshold (\(limit) s): not steering"))
+                let repeated = panicRefusals > 1 ? " (refusal \(panicRefusals) in a row; the next line at \(panicRefusals * 2))" : ""
+                actions.append(.log(.error, "offset \(offset) s (sources \(names(ids))) exceeds the panic threshold (\(limit) s): not steering\(repeated)"))
             case .sourcesJumpedTogether(let amount):
                 actions.append(.log(.warning, "most sources jumped by \(amount) s together and the local clock did not move: judged as their offset"))
             case .localClockMoved(let amount):
