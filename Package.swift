@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "PendulumNTS",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "PendulumWire", "CPendulumShim",
+                "PendulumTime", "PendulumNTP", "PendulumWire", "CPendulumShim", "PendulumFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -64,6 +64,8 @@ let package = Package(
         // PTP core: IEEE 1588-2019 messages, datasets, BMCA, port state machine, no I/O.
         .target(name: "PendulumPTP", dependencies: ["PendulumTime", "PendulumWire"], swiftSettings: swiftSettings),
 
+        // Small files a root daemon reads and replaces: no FIFOs, no planted links, atomic writes.
+        .target(name: "PendulumFiles", swiftSettings: swiftSettings),
         // Linux shim: what Glibc does not export to Swift (CMSG macros, SO_TIMESTAMPING, timex, mmsg).
         .target(name: "CPendulumShim"),
         // I/O: timestamped and batched sockets, name resolution, clocks.
@@ -108,7 +110,7 @@ let package = Package(
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
         .target(
             name: "PendulumDaemonConfig",
-            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML", "PendulumDiscipline"],
+            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML", "PendulumDiscipline", "PendulumFiles"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.
@@ -116,7 +118,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
-                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", .product(name: "Logging", package: "swift-log"),
+                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", "PendulumFiles", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -131,7 +133,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "pendulum-ptpd", dependencies: ["PendulumPTPDaemon"], swiftSettings: swiftSettings),
+        .executableTarget(name: "pendulum-ptpd", dependencies: ["PendulumPTPDaemon", "PendulumFiles"], swiftSettings: swiftSettings),
         // Load generation for benchmarks (`pendulum bench serve`).
         .target(name: "PendulumBench", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
         // The `pendulum` command's subcommands, in a library so tests can drive them.

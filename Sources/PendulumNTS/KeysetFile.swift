@@ -3,6 +3,7 @@
 // `CookieKeyset.serialized()` / `init(serialized:)`.
 #if canImport(Glibc)
 import Glibc
+import PendulumFiles
 
 /// Why the key file could not be used.
 public enum KeysetFileError: Error, Sendable, Hashable {
@@ -33,28 +34,16 @@ public enum KeysetFile {
     /// Loads the keyset, or returns nil when the file does not exist. Any other failure,
     /// including a corrupt file, throws.
     public static func load(path: String) throws(KeysetFileError) -> CookieKeyset? {
-        // Without blocking: a FIFO at the path must not hang the start (and with it SIGTERM).
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        if descriptor < 0 {
-            let code = errno
-            if code == ENOENT { return nil }
-            throw .system(operation: "open", path: path, errno: code)
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .system(operation: "fstat", path: path, errno: errno) }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path: path) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: path, errno: errno)
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.read(path: path, limit: maximumFileByteCount)
+        } catch {
+            switch error {
+            case .missing: return nil
+            case .system(let operation, let code): throw .system(operation: operation, path: path, errno: code)
+            case .notRegularFile: throw .notRegularFile(path: path)
+            case .tooLarge(let size, _): throw .corrupt(path: path, .trailingBytes(count: size))
             }
-            if count == 0 { break }
-            bytes += chunk.prefix(count)
-            guard bytes.count <= maximumFileByteCount else { throw .corrupt(path: path, .trailingBytes(count: bytes.count)) }
         }
         do {
             return try CookieKeyset(serialized: bytes)
@@ -63,41 +52,14 @@ public enum KeysetFile {
         }
     }
 
-    /// Writes the keyset so that a crash at any point leaves either the old file or the new
-    /// one: a temporary file (mode 0600) in the same directory, fsync, rename over the
-    /// target, fsync of the directory. The temporary file is always created afresh (O_EXCL,
-    /// O_NOFOLLOW): a daemon running as root must never write its master keys through a
-    /// symbolic link someone planted at that name.
+    /// Writes the keyset (mode 0600) with `AtomicFile`: a crash at any point leaves the old
+    /// file or the new one, and the master keys are never written through a planted link.
     public static func save(_ keyset: CookieKeyset, path: String) throws(KeysetFileError) {
-        let temporary = path + ".tmp"
-        if unlink(temporary) != 0 && errno != ENOENT { throw .system(operation: "remove the old", path: temporary, errno: errno) }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .system(operation: "create", path: temporary, errno: errno) }
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        // The umask may have taken bits off O_CREAT's mode; never more than the owner's.
-        guard fchmod(descriptor, 0o600) == 0 else { throw .system(operation: "fchmod", path: temporary, errno: errno) }
-        let bytes = keyset.serialized()
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write", path: temporary, errno: errno)
-            }
-            written += count
+        do {
+            try AtomicFile.replace(path: path, with: keyset.serialized(), mode: 0o600)
+        } catch {
+            throw .system(operation: error.operation, path: error.path, errno: error.errno)
         }
-        guard fsync(descriptor) == 0 else { throw .system(operation: "fsync", path: temporary, errno: errno) }
-        closed = true
-        guard close(descriptor) == 0 else { throw .system(operation: "close", path: temporary, errno: errno) }
-        guard rename(temporary, path) == 0 else { throw .system(operation: "rename", path: path, errno: errno) }
-        let directory = directoryName(of: path)
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else { throw .system(operation: "open directory", path: directory, errno: errno) }
-        defer { close(directoryDescriptor) }
-        guard fsync(directoryDescriptor) == 0 else { throw .system(operation: "fsync directory", path: directory, errno: errno) }
     }
 
     /// Loads the keyset, or creates, saves and returns a new one when there is no file yet.
@@ -114,12 +76,6 @@ public enum KeysetFile {
         let keyset = CookieKeyset.generate(now: now, random: &random, staleKeyLimit: staleKeyLimit, rotationPeriod: rotationPeriod)
         try save(keyset, path: path)
         return keyset
-    }
-
-    static func directoryName(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let directory = String(path[..<slash])
-        return directory.isEmpty ? "/" : directory
     }
 }
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import PendulumFiles
 import PendulumPTPDaemon
 
 // pendulum-ptpd --config FILE.toml
@@ -11,9 +12,10 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count == 2, arguments[0] == "--config" || arguments[0] == "-c" else { usage() }
 let text: String
 do {
-    text = try String(contentsOfFile: arguments[1], encoding: .utf8)
+    // Not Foundation's reader: a FIFO at the path would hang it, deaf to SIGTERM.
+    text = String(decoding: try RegularFile.read(path: arguments[1], limit: 1 << 20), as: UTF8.self)
 } catch {
-    FileHandle.standardError.write(Data("pendulum-ptpd: cannot read \(arguments[1]): \(error.localizedDescription)\n".utf8))
+    FileHandle.standardError.write(Data("pendulum-ptpd: cannot read \(arguments[1]): \(error)\n".utf8))
     exit(1)
 }
 do {

@@ -63,5 +63,19 @@ extension NTPDaemonInteropTests {
             #expect(planted.stderr.contains("\(fifo): not a regular file"), "\(planted.stderr)")
             #expect(planted.seconds < 1, "took \(planted.seconds) s")
         }
+
+        /// pendulum-ptpd read its configuration with Foundation, which waits on a FIFO forever.
+        @Test func aFIFOAsThePTPDaemonsConfigurationIsRefusedAtOnce() async throws {
+            let directory = try TestPaths.temporaryDirectory("hostile-ptp-config")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let fifo = directory.appendingPathComponent("ptp.toml").path
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let started = Date()
+            let result = try await offCooperativePool { try ChildProcess.run(TestPaths.pendulumPTPD, ["--config", fifo], timeout: 10) }
+            let seconds = Date().timeIntervalSince(started)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("cannot read \(fifo): not a regular file"), "\(result.stderr)")
+            #expect(seconds < 1, "took \(seconds) s")
+        }
     }
 }
