@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumBenchTests", dependencies: ["PendulumBench"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands", "PendulumNTPDaemon", "PendulumDiscipline", "PendulumNTPServer", "PendulumNTP", "PendulumTime", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(
             name: "PendulumInteropTests",

@@ -123,7 +123,7 @@ public struct ClockDiscipline: Sendable {
         var update = DisciplineUpdate()
         guard amount.isFinite, let epoch else { return update }
         let now = (localTime - epoch).seconds
-        if let midnight = leapMidnight, abs(abs(amount) - 1) < 0.1, abs(epochUnixSeconds + now - Double(midnight)) < 10 {
+        if let midnight = leapMidnight, abs(abs(amount) - 1) < 0.1, abs(epochUnixSeconds + now - Double(midnight)) < LeapSecondPolicy.clockMoveWindow {
             return update
         }
         update.events.append(.localClockMoved(amount))

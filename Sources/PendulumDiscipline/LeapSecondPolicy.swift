@@ -25,4 +25,9 @@ public enum LeapSecondPolicy {
     /// already have moved by the second while the other has not.
     public static let untrustedBefore: Int64 = 2
     public static let untrustedAfter: Int64 = 3
+    /// A move of the local clock by one second this close to the leap's midnight is the kernel
+    /// carrying out the leap, not someone moving the clock. Wider than the sample window:
+    /// the move is noticed by a once-a-second watch, and a clock running slightly off may put
+    /// the kernel's midnight a few seconds from ours.
+    public static let clockMoveWindow: Double = 10
 }

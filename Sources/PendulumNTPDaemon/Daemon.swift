@@ -117,8 +117,7 @@ public enum Daemon {
                 localLeapThread = try DaemonThread {
                     // Once a second is soon enough: the answer changes twice a day at most.
                     while !stop.isSet {
-                        localLeap.applyToClock()
-                        state.update(clock: localLeap.servedState(stratum: localStratum))
+                        state.update(clock: localLeap.tick(stratum: localStratum))
                         for _ in 0..<10 where !stop.isSet { usleep(100_000) }
                     }
                 }
@@ -241,10 +240,11 @@ public enum Daemon {
     static func refreshServedState(engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, localLeap: LocalLeapKeeper) {
         guard let engine else { return }
         let system = engine.systemState
-        let served = system.synchronized || localStratum == nil
-            ? ServedClockState.make(system: system, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
-            : localLeap.servedState(stratum: localStratum ?? 15)
-        state.update(clock: served)
+        if !system.synchronized, let localStratum {
+            state.update(clock: localLeap.servedState(stratum: localStratum))
+        } else {
+            state.update(clock: ServedClockState.make(system: system, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum))
+        }
     }
 
     /// The published leap seconds: `[clock] leap-seconds-file`, or tzdata's list when it is

@@ -283,7 +283,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 let now = clock.now()
                 lock.withLock { lastUpdate = now }
             case .setLeap(let leap):
-                try clock.setLeap(leap == .insertSecond ? .insertSecond : (leap == .deleteSecond ? .deleteSecond : .none))
+                try clock.setLeap(LeapAnnouncement(leap))
             case .setTAIOffset(let offset):
                 try clock.setTAIOffset(offset)
             }
