@@ -46,7 +46,10 @@ public final class SynchronizationEngine: @unchecked Sendable {
         self.logger = logger
         self.resolve = resolve
         core = NTPClientCore(sources: specifications, configuration: configuration)
-        clockWatch = LocalClockWatch(maximumRate: clock.maximumFrequencyCorrection)
+        // The kernel's frequency and tick corrections move CLOCK_REALTIME and CLOCK_BOOTTIME
+        // alike, so against boottime the system clock has no rate of its own: any move beyond
+        // the reading tolerance was a step. An overlay clock or a PHC runs at its own rate.
+        clockWatch = LocalClockWatch(maximumRate: clock.kind == .system ? 0 : clock.maximumFrequencyCorrection)
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) == 0 {
             for end in ends {
