@@ -2,17 +2,20 @@
 # Builds and runs the libFuzzer targets listed in Fuzz/targets.txt.
 #   scripts/fuzz.sh                 every target, 10 s each (the CI smoke run)
 #   scripts/fuzz.sh --seconds 600 NTPPacketParser
+#   scripts/fuzz.sh --runs 10000000 NTPPacketParser   a campaign: that many executions, no time limit
 # SwiftPM cannot link a libFuzzer executable target (it renames the entry point), so the
 # modules are compiled with coverage instrumentation by SwiftPM and linked here with swiftc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=10
+runs=""
 selected=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
-        -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+        --runs) runs="$2"; seconds=0; shift 2 ;;
+        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
         *) selected+=("$1"); shift ;;
     esac
 done
@@ -70,10 +73,13 @@ while IFS= read -r line; do
     # Fuzz/NAME.options: extra libFuzzer flags for one target, with a comment saying why.
     options=()
     [ -f "Fuzz/$name.options" ] && read -r -a options < <(grep -v "^#" "Fuzz/$name.options" | tr "\n" " "; echo) || true
-    if "$scratch/bin/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 "${options[@]}" \
+    limit=()
+    [ -n "$runs" ] && limit=(-runs="$runs")
+    started=$(date +%s)
+    if "$scratch/bin/$name" -max_total_time="$seconds" "${limit[@]}" -max_len=4096 -timeout=10 "${options[@]}" \
         -artifact_prefix="$scratch/crash-$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
-        runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' || echo "?")
-        echo "fuzz $name: $runs executions in ${seconds} s, no crash"
+        done_runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | grep -Eo '[0-9]+' || echo "?")
+        echo "fuzz $name: $done_runs executions in $(( $(date +%s) - started )) s, no crash"
     else
         echo "fuzz $name: FAILED"; tail -40 "$log"; status=1
     fi

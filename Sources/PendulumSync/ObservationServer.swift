@@ -14,11 +14,19 @@ public final class ObservationServer: @unchecked Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case pathTooLong(String)
         case system(String, Int32)
+        /// Something that is not a socket is at the path: a typo in the configuration must not
+        /// make a root daemon delete a file.
+        case notASocket(String)
+        /// The directory could let someone else replace the socket (and answer `pendulum
+        /// status` in the daemon's place) or point it elsewhere.
+        case unsafeDirectory(String, why: String)
 
         public var description: String {
             switch self {
             case .pathTooLong(let path): "observation socket path too long: \(path)"
             case .system(let operation, let code): "observation socket: \(operation): \(String(cString: strerror(code)))"
+            case .notASocket(let path): "observation socket \(path): something other than a socket is there; refusing to replace it"
+            case .unsafeDirectory(let directory, let why): "observation socket directory \(directory): \(why); refusing to put the socket there"
             }
         }
     }
@@ -27,8 +35,15 @@ public final class ObservationServer: @unchecked Sendable {
         self.path = path
         self.snapshot = snapshot
         var address = try Self.unixAddress(path)
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        unlink(path)  // a stale socket from an earlier run
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try Self.checkDirectory(directory.isEmpty ? "." : directory)
+        // A stale socket from an earlier run goes; anything else stays, and the start fails.
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            guard existing.st_mode & S_IFMT == S_IFSOCK else { throw Failure.notASocket(path) }
+            unlink(path)
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure.system("socket", errno) }
         let bound = withUnsafePointer(to: &address) { pointer in
@@ -82,7 +97,23 @@ public final class ObservationServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(2)
         while thread?.isExecuting == true && Date() < deadline { usleep(10_000) }
         close(descriptor)
-        unlink(path)
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFSOCK { unlink(path) }
+    }
+
+    /// The socket's directory must be a real directory (not a link) owned by this user or root,
+    /// and writable by no one else unless sticky (as /tmp is): otherwise whoever can write it
+    /// can swap the socket. /tmp/pendulum-UID made in advance by another user is refused.
+    static func checkDirectory(_ directory: String) throws {
+        var status = stat()
+        guard lstat(directory, &status) == 0 else { throw Failure.system("lstat \(directory)", errno) }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw Failure.unsafeDirectory(directory, why: "not a directory (a symbolic link?)") }
+        let owner = status.st_uid
+        guard owner == geteuid() || owner == 0 else { throw Failure.unsafeDirectory(directory, why: "owned by uid \(owner), not by this user (uid \(geteuid())) or root") }
+        let writableByOthers = status.st_mode & (S_IWGRP | S_IWOTH) != 0
+        guard !writableByOthers || status.st_mode & S_ISVTX != 0 else {
+            throw Failure.unsafeDirectory(directory, why: "writable by others (mode \(String(status.st_mode & 0o7777, radix: 8))) and not sticky")
+        }
     }
 
     private static func unixAddress(_ path: String) throws -> sockaddr_un {

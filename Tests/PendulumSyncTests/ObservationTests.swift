@@ -48,6 +48,44 @@ func sampleSnapshot() -> ObservationSnapshot {
         #expect(object["servers"] is [[String: Any]])
     }
 
+    /// A misconfigured path must not cost a file, and a directory someone else can write must
+    /// not get the socket (they could swap it and answer `pendulum status` themselves).
+    @Test func theSocketNeitherReplacesAFileNorGoesWhereOthersCanSwapIt() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("observe-hostile-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        func failure(_ path: String) -> String? {
+            do {
+                let server = try ObservationServer(path: path) { sampleSnapshot() }
+                server.stop()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        let file = base + "/precious"
+        try "keep me\n".write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(failure(file)?.contains("something other than a socket is there") == true)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep me\n")
+
+        let open = base + "/open"
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o777])
+        chmod(open, 0o777)
+        #expect(failure(open + "/observe")?.contains("writable by others (mode 777) and not sticky") == true)
+        chmod(open, 0o1777)
+        #expect(failure(open + "/observe") == nil, "sticky, as /tmp: allowed")
+
+        let foreign = base + "/foreign"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        // The suite runs as root (CI does), which may give the directory away.
+        #expect(chown(foreign, 1234, 1234) == 0)
+        #expect(failure(foreign + "/observe")?.contains("owned by uid 1234") == true)
+
+        let link = base + "/link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: open)
+        #expect(failure(link + "/observe")?.contains("not a directory (a symbolic link?)") == true)
+    }
+
     @Test func readingAMissingSocketIsAClearError() {
         #expect(throws: ObservationServer.Failure.self) { try ObservationServer.read(from: "/nonexistent/pendulum-observe") }
     }
