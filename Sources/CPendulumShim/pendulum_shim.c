@@ -339,3 +339,9 @@ int pendulum_receive_batch(int fd, void *slots, size_t slot_size, int count, int
 int pendulum_release_free_heap(void) {
     return malloc_trim(0);
 }
+
+#include <sys/prctl.h>
+
+void pendulum_name_this_thread(const char *name) {
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}

@@ -114,7 +114,7 @@ public enum Daemon {
                 ))
             }
             if engine == nil, let localStratum, discipline.leapSeconds != nil {
-                localLeapThread = try DaemonThread {
+                localLeapThread = try DaemonThread.starting(name: "leap keeper") {
                     // Once a second is soon enough: the answer changes twice a day at most.
                     while !stop.isSet {
                         state.update(clock: localLeap.tick(stratum: localStratum))
@@ -128,19 +128,21 @@ public enum Daemon {
             }
             if let path = configuration.observability.observationPath {
                 do {
-                    observation = try ObservationServer(path: path, snapshot: snapshot)
+                    let server = try ObservationServer(path: path, snapshot: snapshot)
+                    observation = server
+                    try server.start()
                 } catch {
                     throw DaemonError.startup("[observability] observation-path: \(error)")
                 }
-                observation?.start()
             }
             if let listen = configuration.observability.metricsListen {
                 do {
-                    metrics = try MetricsEndpoint(host: listen.ipString, port: listen.port, snapshot: snapshot)
+                    let endpoint = try MetricsEndpoint(host: listen.ipString, port: listen.port, snapshot: snapshot)
+                    metrics = endpoint
+                    try endpoint.start()
                 } catch {
                     throw DaemonError.startup("[observability] \(error)")
                 }
-                metrics?.start()
             }
         } catch {
             await shutDown()
@@ -148,10 +150,15 @@ public enum Daemon {
         }
         // What the server announces follows the discipline once a second: root dispersion
         // grows between clock updates, so it cannot only follow measurements.
-        engine?.start(everySecond: {
-            refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, localLeap: localLeap)
-            driftKeeper.tick()
-        })
+        do {
+            try engine?.start(everySecond: {
+                refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, localLeap: localLeap)
+                driftKeeper.tick()
+            })
+        } catch {
+            await shutDown()
+            throw DaemonError.startup("the client: \(error)")
+        }
 
         let what = loops.map { "ntp \($0.localAddress)" } + configuration.ntsKEServers.map { "nts-ke \($0.listen)" }
             + (observation.map { ["observation \($0.path)"] } ?? []) + (metrics.map { ["metrics port \($0.port)"] } ?? [])

@@ -26,7 +26,7 @@ public final class KeysetKeeper: Sendable {
     /// Checks once a second whether the current key is due; a failed save is reported and
     /// retried, and the unsaved keyset is not used (cookies it sealed would not survive a restart).
     public init(section: KeysetSection, state: ServingState, stop: StopFlag, log: @escaping @Sendable (String) -> Void) throws(DaemonError) {
-        thread = try DaemonThread {
+        thread = try DaemonThread.starting(name: "keyset keeper") {
             var random = SystemRandomSource()
             // A failing save is retried every second but reported once, and its recovery too.
             var failing = false

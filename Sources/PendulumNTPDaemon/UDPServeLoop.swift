@@ -52,7 +52,7 @@ public final class UDPServeLoop: Sendable {
             // Counters are published per worker under a key unique across listen addresses.
             let key = Self.counterKeys(ofLoop: index).lowerBound + worker
             do {
-                threads.append(try DaemonThread {
+                threads.append(try DaemonThread.starting(name: "ntp server \(worker)") {
                     Self.serve(socket: box.socket, configuration: perWorker, state: state, stop: stop, key: key)
                 })
             } catch {

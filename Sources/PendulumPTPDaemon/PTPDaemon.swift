@@ -130,8 +130,12 @@ public final class PTPDaemon {
         let summaryInterval = Duration.nanoseconds(Int64(configuration.summaryIntervalSeconds * 1e9))
         var nextReport = Self.now() + summaryInterval
         publishStatus()
-        observationServer?.start()
-        metricsEndpoint?.start()
+        do {
+            try observationServer?.start()
+            try metricsEndpoint?.start()
+        } catch {
+            log("observation and metrics not served: \(error)")
+        }
         if let path = configuration.observationPath { log("observation socket \(path)") }
         if let endpoint = metricsEndpoint, let listen = configuration.metricsListen {
             log("metrics on \(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(endpoint.port)")

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Logging
 
 /// swift-log's output for the daemons: one line per event on standard error, as journald and

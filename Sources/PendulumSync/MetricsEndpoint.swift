@@ -1,5 +1,6 @@
-import Foundation
 import Glibc
+import NIOConcurrencyHelpers
+import PendulumIO
 import Prometheus
 
 /// Prometheus metrics for the daemon, rendered from the same snapshot `pendulum status` shows,
@@ -10,8 +11,8 @@ public final class MetricsEndpoint: @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()
     private let snapshot: @Sendable () -> ObservationSnapshot
     private let descriptor: Int32
-    private var thread: Thread?
-    private let lock = NSLock()
+    private var thread: DaemonThread?
+    private let lock = NIOLock()
     private var stopped = false
     public let port: UInt16
 
@@ -33,7 +34,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), &address.sin6_addr) == 1 else {
+            guard inet_pton(AF_INET6, String(host.drop(while: { $0 == "[" }).reversed().drop(while: { $0 == "]" }).reversed()), &address.sin6_addr) == 1 else {
                 close(fd)
                 throw Failure(description: "metrics-listen: \(host) is not an IP address")
             }
@@ -67,17 +68,19 @@ public final class MetricsEndpoint: @unchecked Sendable {
         descriptor = fd
     }
 
-    public func start() {
-        let worker = Thread { [self] in serve() }
-        worker.name = "metrics"
-        thread = worker
-        worker.start()
+    public func start() throws {
+        thread = try DaemonThread(name: "metrics") { [self] in serve() }
     }
 
+    /// Idempotent: a second stop must not close a descriptor number someone has since reused.
     public func stop() {
-        lock.withLock { stopped = true }
-        let deadline = Date().addingTimeInterval(2)
-        while thread?.isExecuting == true && Date() < deadline { usleep(10_000) }
+        let wasStopped = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !wasStopped else { return }
+        // The loop looks at the flag at least every 200 ms and a scraper gets 1 s at most.
+        thread?.join()
         close(descriptor)
     }
 

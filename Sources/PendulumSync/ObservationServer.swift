@@ -1,5 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
+import NIOConcurrencyHelpers
+import PendulumIO
 
 /// Serves the daemon's state on a Unix stream socket: each connection gets one JSON document
 /// and is closed. Read-only, so the socket can be group-readable for operators.
@@ -7,8 +13,8 @@ public final class ObservationServer: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
     private let snapshot: @Sendable () -> ObservationSnapshot
-    private var thread: Thread?
-    private let stopped = NSLock()
+    private var thread: DaemonThread?
+    private let stopped = NIOLock()
     private var isStopped = false
 
     public enum Failure: Error, CustomStringConvertible {
@@ -35,9 +41,9 @@ public final class ObservationServer: @unchecked Sendable {
         self.path = path
         self.snapshot = snapshot
         var address = try Self.unixAddress(path)
-        let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try Self.checkDirectory(directory.isEmpty ? "." : directory)
+        let directory = Self.directory(of: path)
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try Self.checkDirectory(directory)
         // A stale socket from an earlier run goes; anything else stays, and the start fails.
         var existing = stat()
         if lstat(path, &existing) == 0 {
@@ -58,11 +64,8 @@ public final class ObservationServer: @unchecked Sendable {
         descriptor = fd
     }
 
-    public func start() {
-        let worker = Thread { [self] in serve() }
-        worker.name = "observation"
-        thread = worker
-        worker.start()
+    public func start() throws {
+        thread = try DaemonThread(name: "observation") { [self] in serve() }
     }
 
     private func serve() {
@@ -92,13 +95,24 @@ public final class ObservationServer: @unchecked Sendable {
         }
     }
 
+    /// Idempotent: a second stop must not close a descriptor number someone has since reused.
     public func stop() {
-        stopped.withLock { isStopped = true }
-        let deadline = Date().addingTimeInterval(2)
-        while thread?.isExecuting == true && Date() < deadline { usleep(10_000) }
+        let wasStopped = stopped.withLock { () -> Bool in
+            defer { isStopped = true }
+            return isStopped
+        }
+        guard !wasStopped else { return }
+        // The loop looks at the flag at least every 200 ms and a reader gets 1 s at most.
+        thread?.join()
         close(descriptor)
         var existing = stat()
         if lstat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFSOCK { unlink(path) }
+    }
+
+    /// "a/b/observe" → "a/b", "/observe" → "/", "observe" → "."
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// The socket's directory must be a real directory (not a link) owned by this user or root,

@@ -1,5 +1,5 @@
-import Foundation
 import Glibc
+import NIOConcurrencyHelpers
 import Logging
 import PendulumDiscipline
 import PendulumIO
@@ -20,7 +20,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
     private let resolve: @Sendable (String, UInt16) throws -> [SocketAddress]
 
     /// Guards `core`, `inbox`, `lastUpdate` and `stopping`: status readers and the loop share them.
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var core: NTPClientCore
     /// Results from lookups and key exchanges, applied by the loop in arrival order.
     private var inbox: [@Sendable (inout NTPClientCore, NTPTimestamp) -> [ClientAction]] = []
@@ -70,15 +70,18 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     /// Starts the event loop. `everySecond` runs on the loop about once a second (the daemon
     /// refreshes what its server announces there).
-    public func start(everySecond: @escaping @Sendable () -> Void = {}) {
+    public func start(everySecond: @escaping @Sendable () -> Void = {}) throws {
         self.everySecond = everySecond
         lock.withLock { running = true }
-        let thread = Thread { [self] in
-            runLoop()
+        do {
+            try DaemonThread.detached(name: "ntp client") { [self] in
+                runLoop()
+                lock.withLock { running = false }
+            }
+        } catch {
             lock.withLock { running = false }
+            throw error
         }
-        thread.name = "ntp client"
-        thread.start()
     }
 
     /// Stops the loop; returns once it has ended (at most one loop turn later).
@@ -198,6 +201,27 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     // MARK: Actions
 
+    struct LookupFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Resolves a name on a thread of its own: getaddrinfo blocks, and lookups are rare (start,
+    /// an unreachable source, a pool to refill), so a thread each costs less than a pool.
+    private func lookUp(_ host: String, _ port: UInt16, then deliver: @escaping @Sendable (Result<[ResolvedAddress], LookupFailure>) -> Void) {
+        let resolve = resolve
+        do {
+            try DaemonThread.detached(name: "name lookup") {
+                do {
+                    deliver(.success(try resolve(host, port).compactMap(Self.resolvedAddress)))
+                } catch {
+                    deliver(.failure(LookupFailure(description: "\(error)")))
+                }
+            }
+        } catch {
+            deliver(.failure(LookupFailure(description: "\(error)")))
+        }
+    }
+
     /// Carries out one action; returns the core's reaction to its immediate result.
     private func perform(_ action: ClientAction) -> [ClientAction] {
         switch action {
@@ -208,25 +232,17 @@ public final class SynchronizationEngine: @unchecked Sendable {
         case .cancelTimer(let timer):
             timers[timer] = nil
         case .resolve(let id, let host, let port):
-            let resolve = resolve
-            DispatchQueue.global().async { [self] in
-                do {
-                    let addresses = try resolve(host, port).compactMap(Self.resolvedAddress)
-                    post { core, now in core.resolved(id, addresses: addresses, at: now) }
-                } catch {
-                    let reason = "\(error)"
-                    post { core, now in core.resolutionFailed(id, reason: reason, at: now) }
+            lookUp(host, port) { [self] result in
+                switch result {
+                case .success(let addresses): post { core, now in core.resolved(id, addresses: addresses, at: now) }
+                case .failure(let reason): post { core, now in core.resolutionFailed(id, reason: reason.description, at: now) }
                 }
             }
         case .resolvePool(let index, let host, let port):
-            let resolve = resolve
-            DispatchQueue.global().async { [self] in
-                do {
-                    let addresses = try resolve(host, port).compactMap(Self.resolvedAddress)
-                    post { core, _ in core.poolResolved(index, addresses: addresses) }
-                } catch {
-                    let reason = "\(error)"
-                    post { core, _ in core.poolResolutionFailed(index, reason: reason) }
+            lookUp(host, port) { [self] result in
+                switch result {
+                case .success(let addresses): post { core, _ in core.poolResolved(index, addresses: addresses) }
+                case .failure(let reason): post { core, _ in core.poolResolutionFailed(index, reason: reason.description) }
                 }
             }
         case .runKeyExchange(let id, let host, let port, let caFile):

@@ -52,7 +52,7 @@ extension NTPDaemonInteropTests {
                 configuration: configuration, logger: Logger(label: "test") { _ in Collecting(lines: lines) },
                 resolve: { host, _ in host == "pool.test" ? addresses : [] }
             )
-            engine.start()
+            try engine.start()
             defer { engine.stop() }
             var snapshot = engine.snapshot()
             for _ in 0..<90 {

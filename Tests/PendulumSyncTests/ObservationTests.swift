@@ -28,7 +28,7 @@ func sampleSnapshot() -> ObservationSnapshot {
     @Test func socketServesTheSnapshotAsJSON() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("observe-\(UUID().uuidString.prefix(8))").path
         let server = try ObservationServer(path: path) { sampleSnapshot() }
-        server.start()
+        try server.start()
         defer { server.stop() }
         let data = try ObservationServer.read(from: path)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -92,7 +92,7 @@ func sampleSnapshot() -> ObservationSnapshot {
 
     @Test func metricsAreServedInPrometheusFormat() throws {
         let endpoint = try MetricsEndpoint(host: "127.0.0.1", port: 0) { sampleSnapshot() }
-        endpoint.start()
+        try endpoint.start()
         defer { endpoint.stop() }
         let body = try httpGet(port: endpoint.port, path: "/metrics")
         #expect(body.hasPrefix("HTTP/1.0 200 OK"))
