@@ -75,6 +75,16 @@ struct StatusCommand: ParsableCommand {
                 lines.append("  " + pad(server.listen, 28) + (["responded \(answered)"] + others).joined(separator: ", "))
             }
         }
+        if let keyExchanges = snapshot.keyExchangeServers, !keyExchanges.isEmpty {
+            lines.append("")
+            lines.append("  " + pad("nts-ke", 28) + "connections")
+            for server in keyExchanges {
+                let counters = server.counters
+                let first = ["accepted", "answered"].map { "\($0) \(counters[$0, default: 0])" }
+                let others = counters.filter { !["accepted", "answered"].contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                lines.append("  " + pad(server.listen, 28) + (first + others).joined(separator: ", "))
+            }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -123,8 +123,15 @@ public enum Daemon {
                 }
             }
             let listens = loops.map(\.localAddress.description)
+            let keyExchanges = zip(listeners, configuration.ntsKEServers).map { listener, section in
+                (listen: listener.localAddress.map { "\($0)" } ?? section.listen.description, listener: listener)
+            }
             let snapshot: @Sendable () -> ObservationSnapshot = {
-                observe(engine: engine, clock: clock, served: state.snapshot.clock, state: state, listens: listens)
+                var snapshot = observe(engine: engine, clock: clock, served: state.snapshot.clock, state: state, listens: listens)
+                if !keyExchanges.isEmpty {
+                    snapshot.keyExchangeServers = keyExchanges.map { .init(listen: $0.listen, counters: $0.listener.counters.byClass) }
+                }
+                return snapshot
             }
             if let path = configuration.observability.observationPath {
                 do {

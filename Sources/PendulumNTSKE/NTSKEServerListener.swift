@@ -68,6 +68,15 @@ public struct NTSKEServerCounters: Sendable, Equatable {
     public var tlsFailures = 0
     /// accept() failures (descriptors exhausted and the like).
     public var acceptFailures = 0
+
+    /// By the names `pendulum status` and the metrics use.
+    public var byClass: [String: Int] {
+        [
+            "accepted": accepted, "answered": answered, "refused_over_limit": refusedOverLimit, "shed": shed,
+            "timed_out": timedOut, "too_large": tooLarge, "wrong_alpn": wrongALPN, "tls_failures": tlsFailures,
+            "accept_failures": acceptFailures,
+        ]
+    }
 }
 
 /// What the listener tells its operator about, once per episode rather than per connection.

@@ -164,6 +164,11 @@ public final class MetricsEndpoint: @unchecked Sendable {
                 setGauge("pendulum_server_packets", "Server packets by class", Double(value), labels: [("listen", server.listen), ("class", counter)])
             }
         }
+        for server in state.keyExchangeServers ?? [] {
+            for (counter, value) in server.counters {
+                setGauge("pendulum_nts_ke_connections", "NTS-KE connections by class since start", Double(value), labels: [("listen", server.listen), ("class", counter)])
+            }
+        }
         if let ptp = state.ptp { addPTPGauges(ptp) }
         var output: [UInt8] = []
         registry.emit(into: &output)

@@ -77,6 +77,14 @@ public struct ObservationSnapshot: Codable, Sendable {
     public var clock: Clock
     public var sources: [Source]
     public var servers: [Server]
+    /// NTS-KE listeners of the same daemon, their connection counters by class (accepted,
+    /// answered, refused_over_limit, shed, ...); absent where none runs.
+    public var keyExchangeServers: [Server]? = nil
     /// pendulum-ptpd's PTP state (ObservationSnapshot+PTP.swift); absent for NTP.
     public var ptp: PTP? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case system, clock, sources, servers, ptp
+        case keyExchangeServers = "nts_ke_servers"
+    }
 }

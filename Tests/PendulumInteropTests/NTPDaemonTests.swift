@@ -96,6 +96,11 @@ extension NTPDaemonInteropTests {
             try await Task.sleep(for: .milliseconds(3500))
             let later = try await offCooperativePool { try ChildProcess.run(TestPaths.pendulum, arguments, timeout: 15) }
             #expect(later.status == 0, "\(later.stderr)")
+            // Both key exchanges are counted where an operator looks.
+            let status = try await offCooperativePool { try daemon.status() }
+            let keyExchange = try #require(status?.keyExchangeServers?.first, "no nts_ke_servers in pendulum status --json")
+            #expect(keyExchange.listen.hasSuffix(":\(daemon.ntsKEPort ?? 0)"), "\(keyExchange.listen)")
+            #expect(keyExchange.counters["accepted"] == 2 && keyExchange.counters["answered"] == 2, "\(keyExchange.counters)")
             let stopped = try await offCooperativePool { daemon.stop() }
             #expect(stopped.log.components(separatedBy: "rotated NTS cookie key").count >= 3, "\(stopped.log)")
             #expect(stopped.log.contains("nts-nak=0"), "\(stopped.log)")

@@ -115,6 +115,28 @@ func sampleSnapshot() -> ObservationSnapshot {
         #expect(text.contains("falseticker"))
     }
 
+    @Test func keyExchangeCountersReachStatusMetricsAndJSON() throws {
+        var snapshot = sampleSnapshot()
+        snapshot.keyExchangeServers = [.init(listen: "127.0.0.1:4460", counters: ["accepted": 7, "answered": 6, "shed": 1, "timed_out": 0])]
+        let text = StatusTableProbe.render(snapshot)
+        #expect(text.contains("127.0.0.1:4460"))
+        #expect(text.contains("accepted 7, answered 6, shed 1"))
+        #expect(!text.contains("timed_out"))
+
+        let served = snapshot
+        let endpoint = try MetricsEndpoint(host: "127.0.0.1", port: 0) { served }
+        let body = endpoint.render()
+        endpoint.stop()
+        #expect(body.contains(#"pendulum_nts_ke_connections{listen="127.0.0.1:4460",class="shed"} 1"#))
+
+        let json = String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self)
+        #expect(json.contains(#""nts_ke_servers""#))
+        // A daemon without NTS-KE (or an older one) sends no such key: still readable.
+        let withoutKeyExchange = try JSONEncoder().encode(sampleSnapshot())
+        #expect(!String(decoding: withoutKeyExchange, as: UTF8.self).contains("nts_ke"))
+        #expect(try JSONDecoder().decode(ObservationSnapshot.self, from: withoutKeyExchange).keyExchangeServers == nil)
+    }
+
     @Test func systemdReadinessReachesTheNotifySocket() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))").path
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
