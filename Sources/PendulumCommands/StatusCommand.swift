@@ -65,27 +65,19 @@ struct StatusCommand: ParsableCommand {
                     + pad(source.delaySeconds.map { format($0, signed: false) } ?? "-", 13) + state
             )
         }
-        if !snapshot.servers.isEmpty {
-            lines.append("")
-            lines.append("  " + pad("serving", 28) + "requests")
-            for server in snapshot.servers {
-                let counters = server.counters
-                let answered = counters["responded", default: 0]
-                let others = counters.filter { $0.key != "responded" && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                lines.append("  " + pad(server.listen, 28) + (["responded \(answered)"] + others).joined(separator: ", "))
-            }
-        }
-        if let keyExchanges = snapshot.keyExchangeServers, !keyExchanges.isEmpty {
-            lines.append("")
-            lines.append("  " + pad("nts-ke", 28) + "connections")
-            for server in keyExchanges {
-                let counters = server.counters
-                let first = ["accepted", "answered"].map { "\($0) \(counters[$0, default: 0])" }
-                let others = counters.filter { !["accepted", "answered"].contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                lines.append("  " + pad(server.listen, 28) + (first + others).joined(separator: ", "))
-            }
-        }
+        lines += counterBlock("serving", "requests", snapshot.servers, alwaysShown: ["responded"])
+        lines += counterBlock("nts-ke", "connections", snapshot.keyExchangeServers ?? [], alwaysShown: ["accepted", "answered"])
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per listener: the `alwaysShown` counters first, then the others that are not zero.
+    private static func counterBlock(_ title: String, _ unit: String, _ servers: [ObservationSnapshot.Server], alwaysShown: [String]) -> [String] {
+        guard !servers.isEmpty else { return [] }
+        return ["", "  " + pad(title, 28) + unit] + servers.map { server in
+            let first = alwaysShown.map { "\($0) \(server.counters[$0, default: 0])" }
+            let others = server.counters.filter { !alwaysShown.contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            return "  " + pad(server.listen, 28) + (first + others).joined(separator: ", ")
+        }
     }
 
     /// pendulum-ptpd's block, in the spirit of `pmc 'GET CURRENT_DATA_SET'` + `PORT_DATA_SET`.

@@ -113,6 +113,7 @@ func sampleSnapshot() -> ObservationSnapshot {
         #expect(text.contains("* 127.0.0.1:123"))
         #expect(text.contains("x 192.0.2.1:123"))
         #expect(text.contains("falseticker"))
+        #expect(text.contains("responded 0, rate_limited 1, responses 5"))
     }
 
     @Test func keyExchangeCountersReachStatusMetricsAndJSON() throws {
