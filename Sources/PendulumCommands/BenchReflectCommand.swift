@@ -56,8 +56,7 @@ struct BenchReflectCommand: ParsableCommand {
 
     static func loopbackAddress(_ text: String) -> SocketAddress? {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let host = NameResolver.unbracketed(String(text[..<colon]))
         guard let address = SocketAddress(ip: host, port: port) else { return nil }
         let bytes = address.addressBytes
         switch address.family {

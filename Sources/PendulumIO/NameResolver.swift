@@ -12,10 +12,15 @@ public struct NameResolutionError: Error, Sendable, Hashable, CustomStringConver
 /// Blocking name resolution through the system resolver (getaddrinfo), so /etc/hosts,
 /// nsswitch and resolv.conf behave as every other program on the machine.
 public enum NameResolver {
+    /// "[::1]" → "::1": an IPv6 literal as written beside a port, as the socket calls want it.
+    public static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
     /// All UDP addresses for `host` (a name or a numeric address), in the resolver's order
     /// (which follows RFC 6724 preferences), without duplicates.
     public static func resolve(_ host: String, port: UInt16) throws(NameResolutionError) -> [SocketAddress] {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let bare = unbracketed(host)
         if let numeric = SocketAddress(ip: bare, port: port) { return [numeric] }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

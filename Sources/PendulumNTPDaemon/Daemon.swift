@@ -127,11 +127,7 @@ public enum Daemon {
                 (listen: listener.localAddress.map { "\($0)" } ?? section.listen.description, listener: listener)
             }
             let snapshot: @Sendable () -> ObservationSnapshot = {
-                var snapshot = observe(engine: engine, clock: clock, served: state.snapshot.clock, state: state, listens: listens)
-                if !keyExchanges.isEmpty {
-                    snapshot.keyExchangeServers = keyExchanges.map { .init(listen: $0.listen, counters: $0.listener.counters.byClass) }
-                }
-                return snapshot
+                observe(engine: engine, clock: clock, served: state.snapshot.clock, state: state, listens: listens, keyExchanges: keyExchanges)
             }
             if let path = configuration.observability.observationPath {
                 do {
@@ -293,7 +289,10 @@ public enum Daemon {
     }
 
     /// The status document: the engine's view when there are sources, else what is served.
-    static func observe(engine: SynchronizationEngine?, clock: any SteerableClock, served: ServerClockState, state: ServingState, listens: [String]) -> ObservationSnapshot {
+    static func observe(
+        engine: SynchronizationEngine?, clock: any SteerableClock, served: ServerClockState, state: ServingState, listens: [String],
+        keyExchanges: [(listen: String, listener: NTSKEServerListener)]
+    ) -> ObservationSnapshot {
         var snapshot: ObservationSnapshot
         if let engine {
             snapshot = engine.snapshot()
@@ -305,6 +304,9 @@ public enum Daemon {
         }
         snapshot.servers = listens.enumerated().map { index, listen in
             ObservationSnapshot.Server(listen: listen, counters: state.counters(forLoop: index).observationCounters)
+        }
+        if !keyExchanges.isEmpty {
+            snapshot.keyExchangeServers = keyExchanges.map { .init(listen: $0.listen, counters: $0.listener.counters.byClass) }
         }
         return snapshot
     }

@@ -34,7 +34,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, String(host.drop(while: { $0 == "[" }).reversed().drop(while: { $0 == "]" }).reversed()), &address.sin6_addr) == 1 else {
+            guard inet_pton(AF_INET6, NameResolver.unbracketed(host), &address.sin6_addr) == 1 else {
                 close(fd)
                 throw Failure(description: "metrics-listen: \(host) is not an IP address")
             }
@@ -159,14 +159,14 @@ public final class MetricsEndpoint: @unchecked Sendable {
             }
             if let poll = source.poll { setGauge("pendulum_source_poll_log2_seconds", "Poll interval, log2 seconds", Double(poll), labels: labels) }
         }
-        for server in state.servers {
-            for (counter, value) in server.counters {
-                setGauge("pendulum_server_packets", "Server packets by class", Double(value), labels: [("listen", server.listen), ("class", counter)])
-            }
-        }
-        for server in state.keyExchangeServers ?? [] {
-            for (counter, value) in server.counters {
-                setGauge("pendulum_nts_ke_connections", "NTS-KE connections by class since start", Double(value), labels: [("listen", server.listen), ("class", counter)])
+        for (name, help, servers) in [
+            ("pendulum_server_packets", "Server packets by class", state.servers),
+            ("pendulum_nts_ke_connections", "NTS-KE connections by class since start", state.keyExchangeServers ?? []),
+        ] {
+            for server in servers {
+                for (counter, value) in server.counters {
+                    setGauge(name, help, Double(value), labels: [("listen", server.listen), ("class", counter)])
+                }
             }
         }
         if let ptp = state.ptp { addPTPGauges(ptp) }
