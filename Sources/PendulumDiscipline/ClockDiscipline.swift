@@ -174,6 +174,13 @@ public struct ClockDiscipline: Sendable {
         sources[id] = state
     }
 
+    /// The source answered, but with nothing new to measure (an interleaved answer completing
+    /// an exchange measured already): it still counts towards the start-up burst's answers,
+    /// as a lost one does not.
+    public mutating func answeredWithoutSample(by id: SourceID) {
+        sources[id]?.poll.answerReceived()
+    }
+
     /// The slew time of the last update is over: the offset it was to remove is gone, so the
     /// frequency goes back to the filter's estimate. Without this a lost answer would leave the
     /// slew running until the next sample, past the offset by as much as it was meant to remove
@@ -222,6 +229,7 @@ public struct ClockDiscipline: Sendable {
         let sampleTime = (measurement.localTime - (epoch ?? measurement.localTime)).seconds
         let now = max(sampleTime, currentTime.map { ($0 - (epoch ?? measurement.localTime)).seconds } ?? sampleTime)
         state.reach |= 1
+        state.poll.answerReceived()
         if let midnight = leapMidnight {
             let sampleUnix = Int64((epochUnixSeconds + sampleTime).rounded(.down))
             if sampleUnix >= midnight - LeapSecondPolicy.untrustedBefore, sampleUnix < midnight + LeapSecondPolicy.untrustedAfter {

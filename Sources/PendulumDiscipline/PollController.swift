@@ -8,7 +8,7 @@
 /// it exceeds it, one step at a time with hysteresis. A fresh source starts with a burst of quick polls so the clock is set in seconds.
 public struct PollController: Sendable, Hashable {
     public var limits: ClosedRange<Int>
-    /// Polls made at `burstInterval` when a source starts (iburst).
+    /// Answers wanted at `burstInterval` when a source starts (iburst).
     public var burstCount: Int
     public var burstIntervalLog2: Int
     /// Requests per poll with `burst`: the poll itself and the quick ones after it; 0 or 1
@@ -17,7 +17,14 @@ public struct PollController: Sendable, Hashable {
     /// Target accuracy as a fraction of half the minimum delay.
     public var balance: Double
     public private(set) var current: Int
+    /// Polls left in the burst under way (a regular one with `regularBurstCount`).
     private var burstRemaining: Int
+    /// The start-up burst ends after `burstCount` answers, not polls: each lost answer in it
+    /// left the frequency learned from the burst less certain, and with 10 % loss each way
+    /// a burst of three answers in eight polls let the clock wander by hundreds of
+    /// microseconds over the first regular intervals. It may take twice as many polls.
+    private var startupAnswersWanted: Int
+    private var startupPollsRemaining: Int
     private var vote = 0
 
     public init(limits: ClosedRange<Int>, burstCount: Int = 4, burstIntervalLog2: Int = 1, balance: Double = 1, regularBurstCount: Int = 0) {
@@ -27,26 +34,39 @@ public struct PollController: Sendable, Hashable {
         self.regularBurstCount = regularBurstCount
         self.balance = balance
         current = limits.lowerBound
-        burstRemaining = burstCount
+        burstRemaining = 0
+        startupAnswersWanted = burstCount
+        startupPollsRemaining = 2 * burstCount
     }
+
+    private var inStartupBurst: Bool { startupAnswersWanted > 0 && startupPollsRemaining > 0 }
 
     /// The log2 interval to wait before the next poll.
     public var nextIntervalLog2: Int {
-        burstRemaining > 0 ? min(burstIntervalLog2, current) : current
+        inStartupBurst || burstRemaining > 0 ? min(burstIntervalLog2, current) : current
     }
 
     /// Start over (new source, or its filter restarted).
     public mutating func restart() {
         current = limits.lowerBound
-        burstRemaining = burstCount
+        burstRemaining = 0
+        startupAnswersWanted = burstCount
+        startupPollsRemaining = 2 * burstCount
         vote = 0
+    }
+
+    /// The source answered one poll.
+    mutating func answerReceived() {
+        if startupAnswersWanted > 0 { startupAnswersWanted -= 1 }
     }
 
     /// One poll was sent: the burst advances. With `regularBurstCount`, a poll of a reachable
     /// source at the regular interval opens a new burst, when the interval is long enough for
     /// one to fit in a quarter of it.
     mutating func pollSent(reachable: Bool = false) {
-        if burstRemaining > 0 {
+        if inStartupBurst {
+            startupPollsRemaining -= 1
+        } else if burstRemaining > 0 {
             burstRemaining -= 1
         } else if regularBurstCount > 1, reachable, current - burstIntervalLog2 >= 2 + Self.log2Ceiling(regularBurstCount) {
             burstRemaining = regularBurstCount - 1

@@ -56,6 +56,13 @@ public struct SourceFilter: Sendable {
     public private(set) var sampleCount = 0
     public private(set) var lastDelay: Double = 0
     var delays = MinimumDelayTracker()
+    /// Frequency changes applied after the newest sample (local time, s/s), oldest first: a
+    /// sample older than `time` (an interleaved answer completes the previous exchange, up to
+    /// a poll interval old) is compared with the offset the clock had then, and the changes
+    /// made since are part of the difference.
+    private var changesSinceLastSample: [(time: Double, amount: Double)] = []
+    private var lastSampleTime: Double = -.infinity
+    private static let changesKept = 512
     private var pendingJumps: [Double] = []
     /// Samples in a row far above the delay floor; enough of them re-base the floor.
     private var samplesAboveFloor = 0
@@ -115,7 +122,10 @@ public struct SourceFilter: Sendable {
             delays.add(delay)
         }
         let r = measurementVariance(delay: delay)
-        let dt = max(0, t - time)
+        if t < time {
+            return updateFromThePast(offset: z, delay: delay, at: t, measurementVariance: r)
+        }
+        let dt = t - time
         let q = wander
         // Predict.
         let predictedOffset = offset + frequency * dt
@@ -139,8 +149,53 @@ public struct SourceFilter: Sendable {
         p11 = a11 - k1 * a01
         time = t
         sampleCount += 1
+        sampleTaken(at: t)
         adaptWander(innovation: innovation, s: s, processShare: processOffsetVariance / s)
         return .accepted
+    }
+
+    /// A sample taken at `t`, before the estimate's time (the discipline steered since, which
+    /// brought the estimate forward). Treating it as taken now would read the offset the clock
+    /// had a poll ago as today's: with a frequency still 20 ppm wrong after the start-up burst,
+    /// a 16 s old sample is 320 µs off, and the filter, confident in its frequency, kept the
+    /// wrong one for minutes. Instead the sample measures the state at `time` through
+    /// offset(t) = offset − frequency·Δ − Σ change·(changeTime − t), Δ = time − t, with the
+    /// wander over Δ added to its noise.
+    private mutating func updateFromThePast(offset z: Double, delay: Double, at t: Double, measurementVariance r: Double) -> Outcome {
+        let lag = time - t
+        var appliedSince = 0.0
+        for change in changesSinceLastSample where change.time > t {
+            appliedSince += change.amount * (change.time - t)
+        }
+        let processVariance = wander * lag * lag * lag / 3
+        let predictedOffset = offset - frequency * lag - appliedSince
+        let innovation = z - predictedOffset
+        // H = [1, −lag]; P·Hᵀ:
+        let ph0 = p00 - lag * p01
+        let ph1 = p01 - lag * p11
+        let s = ph0 - lag * ph1 + r + processVariance
+        if innovation * innovation > configuration.outlierGate * configuration.outlierGate * s {
+            return handleOutlier(innovation: innovation, z: z, delay: delay, at: t, s: s)
+        }
+        pendingJumps.removeAll(keepingCapacity: true)
+        let k0 = ph0 / s
+        let k1 = ph1 / s
+        offset += k0 * innovation
+        frequency += k1 * innovation
+        p00 -= k0 * ph0
+        p01 -= k0 * ph1
+        p11 -= k1 * ph1
+        sampleCount += 1
+        sampleTaken(at: t)
+        adaptWander(innovation: innovation, s: s, processShare: processVariance / s)
+        return .accepted
+    }
+
+    /// Samples of one source arrive in the order they were taken, so changes before the
+    /// newest one are never needed again.
+    private mutating func sampleTaken(at t: Double) {
+        lastSampleTime = max(lastSampleTime, t)
+        changesSinceLastSample.removeAll { $0.time <= lastSampleTime }
     }
 
     private mutating func start(offset z: Double, delay: Double, at t: Double) {
@@ -152,6 +207,7 @@ public struct SourceFilter: Sendable {
         time = t
         sampleCount = 1
         pendingJumps.removeAll(keepingCapacity: true)
+        sampleTaken(at: t)
     }
 
     private mutating func handleOutlier(innovation: Double, z: Double, delay: Double, at t: Double, s: Double)
@@ -194,6 +250,8 @@ public struct SourceFilter: Sendable {
     mutating func clockStepped(by amount: Double) {
         offset -= amount
         time += amount
+        lastSampleTime += amount
+        for index in changesSinceLastSample.indices { changesSinceLastSample[index].time += amount }
         for index in pendingJumps.indices { pendingJumps[index] -= amount }
     }
 
@@ -211,5 +269,12 @@ public struct SourceFilter: Sendable {
             time = t
         }
         frequency -= change
+        guard change != 0 else { return }
+        if changesSinceLastSample.count >= Self.changesKept {
+            // Hundreds of steerings between two samples of one source: the oldest matter least
+            // (they are weighed by how long before the newest change the sample was taken).
+            changesSinceLastSample.removeFirst()
+        }
+        changesSinceLastSample.append((time, change))
     }
 }

@@ -14,16 +14,46 @@ import Testing
             localTime: start + NTPDuration(approximateSeconds: seconds), stratum: 2)
     }
 
-    @Test func aBurstOfEightQuickPollsThenTheSourcesMinpoll() {
+    @Test func aBurstOfEightQuickAnswersThenTheSourcesMinpoll() {
         var discipline = ClockDiscipline()
         let id = SourceID(1)
         discipline.addSource(id, polling: PollSettings(limits: 6...9))
         var intervals: [Double] = []
-        for _ in 0..<10 {
+        for poll in 0..<10 {
             intervals.append(discipline.nextPollInterval(for: id).seconds)
             discipline.pollSent(to: id)
+            _ = discipline.handle(measurement(offset: 0, at: Double(poll)), from: id)
         }
         #expect(intervals == Array(repeating: 1, count: 8) + [64, 64])
+    }
+
+    /// The start-up burst wants eight answers: polls lost to the network are made up for, up
+    /// to sixteen polls, and an answer with nothing new to measure counts as an answer.
+    @Test func theStartupBurstCountsAnswersNotPolls() {
+        var discipline = ClockDiscipline()
+        let id = SourceID(1)
+        discipline.addSource(id, polling: PollSettings(limits: 6...9))
+        var intervals: [Double] = []
+        for poll in 0..<14 {
+            intervals.append(discipline.nextPollInterval(for: id).seconds)
+            discipline.pollSent(to: id)
+            switch poll {
+            case 0..<3: _ = discipline.handle(measurement(offset: 0, at: Double(poll)), from: id)
+            case 3: discipline.answeredWithoutSample(by: id)
+            case 8..<12: _ = discipline.handle(measurement(offset: 0, at: Double(poll)), from: id)
+            default: break  // lost
+            }
+        }
+        #expect(intervals == Array(repeating: 1, count: 12) + [64, 64])
+
+        var silent = ClockDiscipline()
+        silent.addSource(id, polling: PollSettings(limits: 6...9))
+        intervals = []
+        for _ in 0..<18 {
+            intervals.append(silent.nextPollInterval(for: id).seconds)
+            silent.pollSent(to: id)
+        }
+        #expect(intervals == Array(repeating: 1, count: 16) + [64, 64])
     }
 
     @Test func withBurstEveryPollOfAnAnsweringSourceIsFourRequests() {

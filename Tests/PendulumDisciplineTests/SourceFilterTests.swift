@@ -84,6 +84,33 @@ struct LinearCongruential {
         #expect(abs(filter.frequency + 1e-6) < 1e-8)
     }
 
+    /// A sample that arrives after the discipline has steered past its time (an interleaved
+    /// answer completes the previous exchange) measures the offset the clock had when it was
+    /// taken, with the frequency changes made since accounted for. Here a slew of +10 ppm ran
+    /// from 45 s to 60 s; a sample taken at 55 s and fed at 60 s must agree exactly with the
+    /// estimate (read as a sample of the present it is 50 µs off, a 6σ outlier).
+    @Test func aSampleOlderThanTheEstimateIsComparedWithItsOwnTime() {
+        var filter = SourceFilter()
+        let delay = 1e-6
+        func truth(_ t: Double) -> Double {
+            // server − local: 50 ppm until 40 s, corrected to 0 then, −10 ppm during the slew.
+            let atForty = 0.001 + 50e-6 * 40
+            if t <= 40 { return 0.001 + 50e-6 * t }
+            if t <= 45 { return atForty }
+            return atForty - 10e-6 * (min(t, 60) - 45)
+        }
+        for step in 0..<30 { _ = filter.update(offset: truth(Double(step)), delay: delay, at: Double(step)) }
+        filter.frequencyChanged(by: 50e-6, at: 40)
+        filter.frequencyChanged(by: 10e-6, at: 45)
+        filter.frequencyChanged(by: -10e-6, at: 60)
+        #expect(filter.update(offset: truth(55), delay: delay, at: 55) == .accepted)
+        #expect(abs(filter.offset - truth(60)) < 0.5e-6)
+        #expect(abs(filter.frequency) < 0.05e-6)
+        // And the next sample, taken after the last change, is no surprise either.
+        #expect(filter.update(offset: truth(61), delay: delay, at: 61) == .accepted)
+        #expect(abs(filter.offset - truth(61)) < 0.5e-6)
+    }
+
     /// A longer route (here +2 ms round trip) first looks like queueing and is refused, but
     /// after a run of such samples the floor moves and the source is listened to again.
     @Test func aLongerPathIsAcceptedAfterARunOfSamplesAboveTheOldFloor() {
