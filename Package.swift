@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "PendulumNTPClient", targets: ["PendulumNTPClient"]),
         .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
         .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
+        .library(name: "PendulumBoundedTime", targets: ["PendulumBoundedTime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +71,9 @@ let package = Package(
         .target(name: "CPendulumShim"),
         // I/O: timestamped and batched sockets, name resolution, clocks.
         .target(name: "PendulumIO", dependencies: ["CPendulumShim", "PendulumTime"], swiftSettings: swiftSettings),
+        // Bounded time: the shared-memory segment in which pendulum-ntpd publishes its clock's
+        // error bound, and the reader programs use (`BoundedClock`).
+        .target(name: "PendulumBoundedTime", dependencies: ["CPendulumShim", "PendulumTime"], swiftSettings: swiftSettings),
         // NTS-KE over TLS 1.3 (swift-nio-ssl): client and server transport around the NTS core.
         .target(
             name: "PendulumNTSKE",
@@ -97,6 +101,7 @@ let package = Package(
             name: "PendulumSync",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline", "PendulumNTPClient",
+                "PendulumBoundedTime",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -119,7 +124,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
-                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", "PendulumFiles", .product(name: "Logging", package: "swift-log"),
+                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", "PendulumFiles", "PendulumBoundedTime", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -143,6 +148,7 @@ let package = Package(
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
                 "PendulumNTPDaemon", "PendulumNTPServer", "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
+                "PendulumBoundedTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -161,6 +167,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumBoundedTimeTests", dependencies: ["PendulumBoundedTime", "CPendulumShim"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
             swiftSettings: swiftSettings

@@ -145,6 +145,7 @@ initial-frequency-ppm = 20
 
 [observability]
 observation-path = "$dir/observe"
+bounds-path = "$dir/bounds"
 log-level = "${OURS_LOG_LEVEL:-warning}"
 CONF
             cat >"$dir/chrony.conf" <<CONF
@@ -175,7 +176,7 @@ CONF
 import json, sys
 pairs = json.loads(sys.argv[1])
 name, directory, work, ours_pid, chrony_pid = sys.argv[2:]
-pairs.append(dict(name=name, csv=f"{work}/{name}.csv", observe=f"{directory}/observe",
+pairs.append(dict(name=name, csv=f"{work}/{name}.csv", observe=f"{directory}/observe", bounds=f"{directory}/bounds",
                   chrony_socket=f"{directory}/chronyd.sock", ours_pid=int(ours_pid), chrony_pid=int(chrony_pid)))
 print(json.dumps(pairs))' "$manifest_pairs" "$name" "$dir" "$work" "$ours_pid" "$chrony_pid")
         done

@@ -8,12 +8,18 @@ Errors are in seconds against the machine's clock, which is the truth here: the 
 chronyd -x serves it and neither client ever changes it. Ours is the overlay clock's offset
 from the system clock; chrony's is the 'System time' field of `chronyc -c tracking` (its
 estimate of true time minus the system clock).
+
+Ours also publishes an error bound (bounded time, docs/bounded-time.md): each second the
+sampler reads that segment as any program would and records the bound and whether the true
+error at that instant (the overlay's offset from the system clock, from the same segment)
+lay outside it. A violation is a bug.
 """
 import csv
 import json
 import math
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -40,6 +46,37 @@ def read_ours(path):
         return float(value) if value is not None else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+# The bounds segment, version 1 (Sources/CPendulumShim/include/pendulum_bounds.h).
+BOUNDS_FORMAT = "=QIIQqqqdqIIq"
+BOUNDS_MAGIC = 0x31444E4255444E50
+
+
+def read_bounds(path):
+    """(error, bound) in seconds at this instant from the bounds segment, or None."""
+    try:
+        with open(path, "rb") as f:
+            for _ in range(100):
+                first = f.read(struct.calcsize(BOUNDS_FORMAT))
+                realtime = time.clock_gettime_ns(time.CLOCK_REALTIME)
+                monotonic = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+                f.seek(0)
+                second = f.read(struct.calcsize(BOUNDS_FORMAT))
+                f.seek(0)
+                fields = struct.unpack(BOUNDS_FORMAT, first)
+                if first != second or fields[3] % 2 == 1:
+                    continue  # the seqlock: an update was being written
+                (magic, version, _size, _sequence, as_of_realtime, as_of_monotonic, offset, rate,
+                 bound, drift_ppb, status, void_after) = fields
+                if magic != BOUNDS_MAGIC or version != 1 or status == 0 or monotonic > void_after:
+                    return None
+                error = (offset + rate * (realtime - as_of_realtime)) * 1e-9
+                grown = (bound + drift_ppb * (monotonic - as_of_monotonic) / 1e9) * 1e-9
+                return error, grown
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def parse_chrony(output):
@@ -69,7 +106,7 @@ def sample(manifest_path):
         f = open(pair["csv"], "w", newline="")
         files.append(f)
         w = csv.writer(f)
-        w.writerow(["elapsed_s", "ours_error_s", "chrony_error_s"])
+        w.writerow(["elapsed_s", "ours_error_s", "chrony_error_s", "ours_bound_s", "ours_bound_violated"])
         writers[pair["name"]] = w
     tick = 1
     while tick <= total:
@@ -83,8 +120,9 @@ def sample(manifest_path):
             for pair in pairs
         ]
         ours = [read_ours(pair["observe"]) for pair in pairs]
+        bounds = [read_bounds(pair["bounds"]) if pair.get("bounds") else None for pair in pairs]
         elapsed = time.time() - start
-        for pair, process, our_error in zip(pairs, chronycs, ours):
+        for pair, process, our_error, bound in zip(pairs, chronycs, ours, bounds):
             try:
                 output, _ = process.communicate(timeout=2)
                 chrony_error = parse_chrony(output)
@@ -96,6 +134,8 @@ def sample(manifest_path):
                 f"{elapsed:.3f}",
                 "" if our_error is None else repr(our_error),
                 "" if chrony_error is None else repr(chrony_error),
+                "" if bound is None else repr(bound[1]),
+                "" if bound is None else int(abs(bound[0]) > bound[1]),
             ])
         for f in files:
             f.flush()
@@ -136,6 +176,16 @@ def load_series(path):
             ours = float(row["ours_error_s"]) if row["ours_error_s"] else None
             chrony = float(row["chrony_error_s"]) if row["chrony_error_s"] else None
             rows.append((t, ours, chrony))
+    return rows
+
+
+def load_bounds(path):
+    """(elapsed, bound, violated) of every sample that had a published bound."""
+    rows = []
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            if row.get("ours_bound_s"):
+                rows.append((float(row["elapsed_s"]), float(row["ours_bound_s"]), row["ours_bound_violated"] == "1"))
     return rows
 
 
@@ -237,6 +287,9 @@ def report(out):
             ratio = None
             if ours_stats["rms_us"] is not None and chrony_stats["rms_us"]:
                 ratio = ours_stats["rms_us"] / chrony_stats["rms_us"]
+            bound_rows = [b for run in range(1, runs + 1)
+                          for b in load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv"))]
+            bound_after_warmup = [b for t, b, _ in bound_rows if t >= warmup]
             ours_first, ours_settled = time_within([(t, o) for t, o, _ in run_series[0]])
             chrony_first, chrony_settled = time_within([(t, c) for t, _, c in run_series[0]])
 
@@ -252,6 +305,8 @@ def report(out):
                 "chrony_first_within_100us_s": chrony_first, "chrony_settled_within_100us_s": chrony_settled,
                 "ours_rss_kib": last("ours", "rss_kib"), "chrony_rss_kib": last("chrony", "rss_kib"),
                 "ours_cpu_seconds": last("ours", "cpu_seconds"), "chrony_cpu_seconds": last("chrony", "cpu_seconds"),
+                "bound_samples": len(bound_rows), "bound_violations": sum(1 for _, _, v in bound_rows if v),
+                "mean_bound_us": (sum(bound_after_warmup) / len(bound_after_warmup) * 1e6) if bound_after_warmup else None,
             })
             draw_svg(os.path.join(out, f"{name}.svg"), f"{scenario}, polling {polling}", run_series, warmup)
 
@@ -277,6 +332,12 @@ def report(out):
             if missing:
                 lines.append(f"{'':<11} (missing samples: ours {o['missing']}, chrony {c['missing']})")
         lines.append("")
+    lines.append("published error bound (ours): samples from the first synchronisation on, how many the true error"
+                 " exceeded (a violation is a bug), mean bound after the warm-up in µs")
+    for r in results:
+        lines.append(f"{r['polling'] + '-' + r['scenario']:<20} {r['bound_samples']:>6} samples, "
+                     f"{r['bound_violations']} violations, mean {fmt(r['mean_bound_us'])}")
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     with open(os.path.join(out, "summary.txt"), "w") as f:

@@ -185,6 +185,9 @@ struct SimulateCommand: ParsableCommand {
             \(pair("rms_frequency_error", summary.rmsFrequencyError)),
             \(pair("time_to_sync_seconds", summary.timeToSync)),
             \(pair("mean_poll_interval_seconds", summary.meanPollInterval)),
+            \(pair("mean_error_bound_seconds", summary.meanBound)),
+              "error_bound_samples": \(summary.boundSamples),
+              "error_bound_violations": \(summary.boundViolations),
               "runs": \(summary.runs),
               "runs_never_synchronized": \(summary.runsNeverSynchronized),
               "runs_selecting_a_falseticker": \(falsetickerRuns)
@@ -204,6 +207,7 @@ struct SimulateCommand: ParsableCommand {
             rms frequency err:  \(rounded(summary.rmsFrequencyError.mean * 1e9)) ± \(rounded(summary.rmsFrequencyError.standardDeviation * 1e9)) ppb
             falseticker chosen: in \(falsetickerRuns) of \(summary.runs) runs
             mean poll interval: \(rounded(summary.meanPollInterval.mean)) s per server
+            error bound:        \(micro(summary.meanBound)) on average; true error beyond it \(summary.boundViolations) of \(summary.boundSamples) s
             time to sync:       \(rounded(summary.timeToSync.mean)) ± \(rounded(summary.timeToSync.standardDeviation)) s\
             \(summary.runsNeverSynchronized > 0 ? " (\(summary.runsNeverSynchronized) runs never synchronised)" : "")
             """

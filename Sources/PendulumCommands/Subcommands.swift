@@ -7,6 +7,7 @@ extension PendulumCommand {
         QueryCommand.self,
         SimulateCommand.self,
         StatusCommand.self,
+        NowCommand.self,
         BenchCommand.self,
         ValidateCommand.self,
         DemoCommand.self,

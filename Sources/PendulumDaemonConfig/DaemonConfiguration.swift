@@ -29,6 +29,7 @@ public struct DaemonConfiguration: Sendable {
             if let path = sources[index].caFile { sources[index].caFile = resolved(path) }
         }
         if let path = observability.observationPath { observability.observationPath = resolved(path) }
+        if let path = observability.boundsPath { observability.boundsPath = resolved(path) }
     }
 
     /// Sources that must agree before the clock is steered: the configured value, or by

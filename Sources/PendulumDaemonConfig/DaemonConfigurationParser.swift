@@ -314,10 +314,16 @@ struct TableReader {
 
         if let value = root["observability"] {
             guard let table = value.table else { throw error("observability", "expected a table: write [observability]") }
-            try checkKeys(table, allowed: ["observation-path", "metrics-listen", "log-level"], path: "observability")
+            try checkKeys(table, allowed: ["observation-path", "metrics-listen", "log-level", "bounds-path"], path: "observability")
             configuration.observability.observationPath = try string(table, "observation-path", path: "observability")
             if let path = configuration.observability.observationPath, path.isEmpty {
                 throw error("observability.observation-path", "must not be empty", at: table["observation-path"]?.line)
+            }
+            if let path = try string(table, "bounds-path", path: "observability") {
+                guard !path.isEmpty, !path.hasSuffix("/") else {
+                    throw error("observability.bounds-path", "\"\(path)\" is not a file path", at: table["bounds-path"]?.line)
+                }
+                configuration.observability.boundsPath = path
             }
             if table["metrics-listen"] != nil {
                 configuration.observability.metricsListen = try listenAddress(table, path: "observability", key: "metrics-listen")

@@ -11,6 +11,9 @@ public struct ObservabilitySection: Sendable, Hashable {
     /// Where Prometheus scrapes `/metrics`; nil: no metrics endpoint.
     public var metricsListen: SocketAddress?
     public var logLevel: LogLevel = .info
+    /// The file in which the client publishes its clock's error bound for other programs
+    /// (bounded time, docs/bounded-time.md); nil: not published.
+    public var boundsPath: String?
 
     public init() {}
 }

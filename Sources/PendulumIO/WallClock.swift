@@ -17,6 +17,13 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
     }
+
+    /// The same reading in nanoseconds, as shared-memory readers in other processes use it.
+    public static func nanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
 }
 
 /// Reads CLOCK_BOOTTIME: it runs with the system clock's frequency but is never stepped, not

@@ -34,6 +34,9 @@ public struct NTPClientCore: Sendable {
     /// sources held an hour off by an attacker for a day at 1 s polling write a few dozen
     /// lines, not one per sample.
     private var panicRefusals = 0
+    /// The error bound at the last selection and when that was (local time after its actions):
+    /// `errorBound(at:)` grows it from there.
+    private var boundAnchor: (time: NTPTimestamp, bound: ClockErrorBound)?
 
     /// A pool member is replaced after this many polls without any answer.
     public static let unreachablePollLimit = 6
@@ -87,7 +90,7 @@ public struct NTPClientCore: Sendable {
             guard var source = sources[id] else { return [] }
             discipline.pollSent(to: id)
             let review = discipline.reviewSelection(at: now)
-            let lost = review.events.isEmpty && review.actions.isEmpty ? [] : apply(review)
+            let lost = review.events.isEmpty && review.actions.isEmpty ? [] : apply(review, at: now)
             source.polls += 1
             let started = source.beginPoll(steps: clockDisturbances, random: &random)
             sources[id] = source
@@ -99,7 +102,7 @@ public struct NTPClientCore: Sendable {
         case .slewEnd:
             return discipline.endSlew(at: now).actions.map { .steer($0) }
         case .leapReview:
-            return apply(discipline.reviewSelection(at: now))
+            return apply(discipline.reviewSelection(at: now), at: now)
         }
     }
 
@@ -171,15 +174,17 @@ public struct NTPClientCore: Sendable {
             if let address = source.address { discipline.setReferenceID(address.referenceID, for: id) }
             guard !unusable else {
                 sources[id] = source
+                discipline.answeredWithoutSample(by: id)
+                actions.append(.log(.debug, "source \(name): answered, but the exchange it completes was measured already or straddled a clock step"))
                 actions.append(.setTimer(.poll(id), after: discipline.nextPollInterval(for: id)))
                 return actions
             }
             source.lastMeasurement = measurement
             sources[id] = source
             let update = discipline.handle(measurement, from: id, at: receivedAt)
-            actions += apply(update)
+            actions += apply(update, at: receivedAt)
             interval = update.nextPollInterval
-            actions.append(.log(.debug, "source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s (\(source.interleavedAnswers) interleaved answers so far); estimate \(discipline.system.offset) s ± \(discipline.system.uncertainty) s; next poll in \(interval.seconds) s"))
+            actions.append(.log(.debug, "source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s (\(source.interleavedAnswers) interleaved answers so far); estimate \(discipline.system.offset) s ± \(discipline.system.uncertainty) s\(Self.frequencyDescription(discipline.filter(for: id))); next poll in \(interval.seconds) s"))
         case .noReply, .failed, .ntsNAK, .kissOfDeath:
             let description = outcome.description
             // An authenticated DENY or RSTR: NTS proves the server really means it.
@@ -215,6 +220,8 @@ public struct NTPClientCore: Sendable {
                 } else {
                     actions.append(.log(.info, "source \(name): \(description)"))
                 }
+            } else {
+                actions.append(.log(.debug, "source \(name): \(description) (\(source.consecutiveMisses) in a row)"))
             }
             sources[id] = source
         }
@@ -227,7 +234,9 @@ public struct NTPClientCore: Sendable {
     public mutating func localClockMoved(by amount: NTPDuration, at now: NTPTimestamp) -> [ClientAction] {
         clockDisturbances += 1
         for id in sources.keys { sources[id]?.interleavedPrevious = nil }
-        return apply(discipline.localClockMoved(by: amount.seconds, at: now))
+        // Until the discipline has judged the move, the clock may be off by all of it.
+        boundAnchor?.bound.maximumError += abs(amount.seconds)
+        return apply(discipline.localClockMoved(by: amount.seconds, at: now), at: now)
     }
 
     private func names(_ ids: [SourceID]) -> String {
@@ -236,13 +245,15 @@ public struct NTPClientCore: Sendable {
 
     /// Turns the discipline's decisions into actions, and keeps falseticker verdicts and the
     /// selected source current.
-    private mutating func apply(_ update: DisciplineUpdate) -> [ClientAction] {
+    private mutating func apply(_ update: DisciplineUpdate, at now: NTPTimestamp) -> [ClientAction] {
         var actions: [ClientAction] = []
         var steered = false
+        var timeAfterActions = now
         for action in update.actions {
             actions.append(.steer(action))
             switch action {
             case .step(let amount):
+                timeAfterActions = timeAfterActions + amount
                 panicRefusals = 0
                 clockSteps += 1
                 clockDisturbances += 1
@@ -304,12 +315,30 @@ public struct NTPClientCore: Sendable {
             }
             lastPrimary = system.primary
         }
+        let maximumError = system.rootDelay / 2 + system.rootDispersion + system.uncertainty
+        if system.synchronized {
+            let frequencyUncertainty = discipline.frequencyEstimate?.uncertainty ?? discipline.configuration.filter.initialFrequencyUncertainty
+            let drift = ClockErrorBound.minimumDrift + ClockErrorBound.frequencyDeviations * frequencyUncertainty
+            boundAnchor = (timeAfterActions, ClockErrorBound(maximumError: maximumError, maximumDrift: drift, synchronized: true))
+        } else if boundAnchor != nil {
+            boundAnchor?.bound.synchronized = false
+        }
         actions.append(.setSynchronized(
             system.synchronized,
-            maximumError: NTPDuration(approximateSeconds: system.rootDelay / 2 + system.rootDispersion + system.uncertainty),
+            maximumError: NTPDuration(approximateSeconds: maximumError),
             estimatedError: NTPDuration(approximateSeconds: system.uncertainty)
         ))
         return actions
+    }
+
+    /// How far the clock may be from true time at local time `now`: the bound of the last
+    /// selection grown by the drift since. nil before the first synchronisation.
+    public func errorBound(at now: NTPTimestamp) -> ClockErrorBound? {
+        guard let anchor = boundAnchor else { return nil }
+        var bound = anchor.bound
+        let elapsed = max(0, (now - anchor.time).seconds)
+        bound.maximumError += bound.maximumDrift * elapsed
+        return bound
     }
 
     // MARK: Sources
@@ -323,6 +352,13 @@ public struct NTPClientCore: Sendable {
     }
 
     // MARK: Status
+
+    /// The source filter's frequency in a debug line: whether the filter's confidence in it is
+    /// earned is what decides how far the clock wanders between polls.
+    static func frequencyDescription(_ filter: SourceFilter?) -> String {
+        guard let filter, filter.isStarted else { return "" }
+        return "; residual frequency \(filter.frequency * 1e6) ± \(filter.p11.squareRoot() * 1e6) ppm"
+    }
 
     /// Every source as status shows it, the filter's estimates taken at `now`.
     public func sourceStatuses(at now: NTPTimestamp) -> [ClientSourceStatus] {

@@ -9,6 +9,7 @@ import PendulumNTPServer
 import PendulumNTS
 import PendulumNTSKE
 import PendulumNTPClient
+import PendulumBoundedTime
 import PendulumSync
 import PendulumTime
 
@@ -71,10 +72,19 @@ public enum Daemon {
         let state = ServingState(clock: initialState, keyset: keyset, servedClock: clock)
         let stop = StopFlag()
 
+        var bounds: BoundsSegment?
+        if let path = configuration.observability.boundsPath, !configuration.sources.isEmpty {
+            do {
+                bounds = try BoundsSegment.create(at: path)
+            } catch {
+                throw DaemonError.startup("[observability] bounds-path: \(error)")
+            }
+        }
         let engine = configuration.sources.isEmpty ? nil : SynchronizationEngine(
             clock: clock, sources: configuration.sources.map(Self.specification),
             configuration: discipline,
-            logger: logger
+            logger: logger,
+            bounds: bounds
         )
         let driftKeeper = DriftKeeper(store: driftStore, engine: engine, logger: logger)
 

@@ -79,4 +79,10 @@ public struct SimulationResult: Sendable {
     public var finalSystem: SystemState
     /// The client core's log lines and the frequency it set, when the scenario asked for them.
     public var log: [(time: Double, message: String)] = []
+    /// Seconds at which the client had an error bound to publish, and how many of them the
+    /// true error exceeded it (a violation is a bug: the bound must be honest).
+    public var boundSamples = 0
+    public var boundViolations = 0
+    /// The bound's mean after the warm-up, s.
+    public var meanBound = Double.nan
 }

@@ -29,6 +29,11 @@ public struct SimulationSummary: Sendable {
     /// Simulated seconds per poll, per server.
     public var meanPollInterval: Statistic
     public var runs: Int
+    /// Published error bounds over all runs, the ones the true error exceeded, and the mean
+    /// bound after the warm-up.
+    public var boundSamples: Int
+    public var boundViolations: Int
+    public var meanBound: Statistic
 
     public init(_ results: [SimulationResult]) {
         runs = results.count
@@ -40,5 +45,8 @@ public struct SimulationSummary: Sendable {
         timeToSync = Statistic(synced)
         runsNeverSynchronized = results.count - synced.count
         meanPollInterval = Statistic(results.map { $0.duration * Double($0.servers) / Double(max(1, $0.polls)) })
+        boundSamples = results.reduce(0) { $0 + $1.boundSamples }
+        boundViolations = results.reduce(0) { $0 + $1.boundViolations }
+        meanBound = Statistic(results.map(\.meanBound).filter(\.isFinite))
     }
 }

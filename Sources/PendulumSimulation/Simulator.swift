@@ -64,6 +64,9 @@ public struct Simulator: Sendable {
         var sampleCount = 0.0
         var lastBadTime: Double? = nil
         var everGood = false
+        var boundSamples = 0
+        var boundViolations = 0
+        var boundSum = 0.0
         var trace: [(time: Double, offset: Double)] = []
         if scenario.recordTrace { trace.reserveCapacity(Int(scenario.duration) + 1) }
         var steps: [(time: Double, amount: Double)] = []
@@ -185,6 +188,13 @@ public struct Simulator: Sendable {
             } else {
                 everGood = true
             }
+            // The bound the daemon would publish must hold at every second it is published,
+            // warm-up included: a program may read it from the first synchronisation on.
+            if let bound = client.errorBound(at: localTime(at: tick)) {
+                boundSamples += 1
+                if abs(error) > bound.maximumError { boundViolations += 1 }
+                if tick >= scenario.warmup { boundSum += bound.maximumError }
+            }
             if tick >= scenario.warmup {
                 sumSquares += error * error
                 sum += error
@@ -229,7 +239,8 @@ public struct Simulator: Sendable {
             timeToSync: (timeToSync ?? .infinity) > scenario.duration ? nil : timeToSync,
             trace: trace, steps: steps, events: events, everSelected: everSelected, everPrimary: everPrimary,
             polls: polls, duration: scenario.duration, servers: servers.count, announcedLeap: announcedLeap, finalSystem: client.system,
-            log: log
+            log: log, boundSamples: boundSamples, boundViolations: boundViolations,
+            meanBound: sampleCount > 0 ? boundSum / sampleCount : .nan
         )
     }
 }

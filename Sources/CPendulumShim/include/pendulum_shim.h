@@ -15,6 +15,7 @@
 #include "pendulum_aes.h"
 #include "pendulum_reflect.h"
 #include "pendulum_proxy.h"
+#include "pendulum_bounds.h"
 
 /// glibc's malloc_trim(0): hands freed heap back to the system. malloc.h is not part of Swift's
 /// Glibc module. Returns 1 when memory was released.

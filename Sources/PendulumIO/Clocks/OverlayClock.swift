@@ -113,6 +113,12 @@ public final class OverlayClock: SteerableClock {
         state.withLock { $0.synchronized = synchronized }
     }
 
+    /// The rate the overlay runs at against the system clock, s/s (its own error plus the
+    /// correction). A leap second it carries out is a step, not part of this.
+    public var rateAgainstSystemClock: Double {
+        state.withLock { $0.rate }
+    }
+
     /// How far this clock is ahead of the system clock now.
     public var offsetFromSystem: NTPDuration {
         let system = readSystemClock()

@@ -62,6 +62,9 @@ public protocol SteerableClock: AnyObject, Sendable {
     func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError)
 
     var status: ClockStatus { get }
+
+    /// How fast this clock's difference to the system clock grows, s/s (see the extension).
+    var rateAgainstSystemClock: Double { get }
 }
 
 /// A clock operation the kernel refused.
@@ -88,4 +91,9 @@ public struct ClockError: Error, Sendable, Hashable, CustomStringConvertible {
 extension SteerableClock {
     /// Overlay and PTP hardware clocks keep no TAI offset: nothing to do.
     public func setTAIOffset(_ seconds: Int) throws(ClockError) {}
+
+    /// How fast this clock's difference to the system clock grows (s/s): 0 for the system
+    /// clock itself. With `time(atSystemTime:)` it tells a program outside the daemon how to
+    /// read this clock from CLOCK_REALTIME (the bounds segment publishes both).
+    public var rateAgainstSystemClock: Double { 0 }
 }
