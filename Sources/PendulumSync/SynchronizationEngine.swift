@@ -162,7 +162,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
         let monotonic = MonotonicClock.nanoseconds()
         let realtime = WallClock.now()
         let reading = clock.time(atSystemTime: realtime)
-        guard let bound = lock.withLock({ core.errorBound(at: NTPTimestamp(reading)) }) else { return }
+        guard let bound = lock.withLock({ core.errorBound(at: NTPTimestamp(reading)) }),
+            bound.maximumError.isFinite, bound.maximumDrift.isFinite
+        else { return }
         let offset = reading - realtime
         // A bound above 100 days or a drift above 4 s/s says nothing; both are clamped to fit.
         let boundNanoseconds = min(max((bound.maximumError * 1e9).rounded(.up), 0), 8.64e15)
@@ -299,6 +301,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
             sockets[id] = nil
         case .steer(let clockAction):
             steer(clockAction)
+            // An overlay clock's rate or offset to CLOCK_REALTIME just changed: readers compute
+            // its reading from the published ones.
+            publishBounds()
         case .setSynchronized(let synchronized, let maximumError, let estimatedError):
             try? clock.setSynchronized(synchronized, maximumError: maximumError, estimatedError: estimatedError)
             publishBounds()
