@@ -66,11 +66,27 @@ public struct RateLimiter: Sendable {
 
     /// The same judgement for an address in words: what the serving path uses, no allocation.
     public mutating func check(client: ClientAddress, now: Int64) -> Verdict {
+        check(tag: Self.tag(of: client), now: now)
+    }
+
+    /// Charges `client` for `intervals` more requests than it made, as if it had sent them at
+    /// `now`, but never puts its schedule more than `longest` past `now`: what a client pays
+    /// for costing the server more than a request (an NTS-KE handshake it then abandoned), so
+    /// that it is refused sooner. A client whose slot another has taken is not charged.
+    public mutating func charge(client: ClientAddress, intervals: Int64, now: Int64, longest: Int64) {
+        let index = Self.tag(of: client) & mask
+        guard slots[index].occupied, slots[index].tag == Self.tag(of: client) else { return }
+        let schedule = max(slots[index].theoreticalArrival, now)
+        let charged = saturatingAdd(schedule, saturatingMultiply(configuration.minimumIntervalNanoseconds, max(0, intervals)))
+        slots[index].theoreticalArrival = max(slots[index].theoreticalArrival, min(charged, saturatingAdd(now, max(0, longest))))
+    }
+
+    private static func tag(of client: ClientAddress) -> Int {
         var hasher = Hasher()
         hasher.combine(client.high)
         hasher.combine(client.low)
         hasher.combine(client.isIPv4)
-        return check(tag: hasher.finalize(), now: now)
+        return hasher.finalize()
     }
 
     private mutating func check(tag: Int, now: Int64) -> Verdict {

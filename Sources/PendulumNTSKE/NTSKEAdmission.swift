@@ -10,6 +10,13 @@ import PendulumNTPServer
 ///   every admitted connection costs a TLS handshake, and refusing costs almost nothing, so a
 ///   flood from many networks cannot spend all the CPU on handshakes that go nowhere. An honest
 ///   client runs NTS-KE when it starts and when its cookies run out, far below the rate;
+/// - while the server is under pressure (it was full within the last ten seconds), a
+///   connection that ends before its answer (shed, timed out, or closed by the client) is
+///   charged to its network as `abandonedCost` more connections: a flood from hundreds of
+///   networks whose every connection stalls after the ClientHello otherwise gets a handshake
+///   through per network as fast as the deadlines free a place, the server's CPU goes on those
+///   handshakes, its accept queue backs up, and an honest client waits seconds at its end. An
+///   honest client reaches its answer and pays nothing; without a flood nothing is charged;
 /// - when the server as a whole is full, a new connection from a network that holds none is
 ///   still admitted, and the connection that has sat longest in its current phase is shed
 ///   instead. An honest exchange moves through its phases within a few round trips, so it is
@@ -40,11 +47,15 @@ public struct NTSKEAdmission: Sendable {
         public var prefixRateIntervalNanoseconds: Int64
         /// … after a burst of this many.
         public var prefixRateBurst: Int64
+        /// Under pressure, a connection that ends before its answer counts as this many more
+        /// against its prefix's rate (0: no charge).
+        public var abandonedCost: Int64
 
         public init(total: Int = 512, perAddress: Int = 8, perPrefix: Int = 64,
                     helloNanoseconds: Int64 = 2_000_000_000, handshakeNanoseconds: Int64 = 2_000_000_000,
                     requestNanoseconds: Int64 = 2_000_000_000, connectionNanoseconds: Int64 = 5_000_000_000,
-                    prefixRateIntervalNanoseconds: Int64 = 125_000_000, prefixRateBurst: Int64 = 32) {
+                    prefixRateIntervalNanoseconds: Int64 = 125_000_000, prefixRateBurst: Int64 = 32,
+                    abandonedCost: Int64 = 64) {
             self.total = max(1, total)
             self.perAddress = max(1, perAddress)
             self.perPrefix = max(1, perPrefix)
@@ -54,6 +65,7 @@ public struct NTSKEAdmission: Sendable {
             self.connectionNanoseconds = max(0, connectionNanoseconds)
             self.prefixRateIntervalNanoseconds = max(0, prefixRateIntervalNanoseconds)
             self.prefixRateBurst = max(1, prefixRateBurst)
+            self.abandonedCost = max(0, abandonedCost)
         }
     }
 
@@ -115,6 +127,10 @@ public struct NTSKEAdmission: Sendable {
     /// its head is always the one to shed.
     private var oldest: ConnectionID?
     private var newest: ConnectionID?
+    /// When a connection last found the server full; nil: never.
+    private var lastFull: Int64?
+    /// How long after the server was last full abandoned connections are still charged.
+    static let pressureNanoseconds: Int64 = 10_000_000_000
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -142,18 +158,19 @@ public struct NTSKEAdmission: Sendable {
     /// connection after the old one is forgotten.
     @discardableResult
     public mutating func admit(_ connection: ConnectionID, from address: ClientAddress, now: Int64) -> Decision {
-        closed(connection)
+        closed(connection, now: now)
         let prefix = Self.prefix(of: address)
+        let full = entries.count >= limits.total
+        if full { lastFull = now }
         if perAddress[address, default: 0] >= limits.perAddress { return .refused(.addressLimit) }
         if perPrefix[prefix, default: 0] >= limits.perPrefix { return .refused(.prefixLimit) }
-        let full = entries.count >= limits.total
         if full, perPrefix[prefix, default: 0] > 0 { return .refused(.fullForThisNetwork) }
         if full, oldest == nil { return .refused(.full) }
         // Charged only for a connection that would otherwise be admitted.
         if case .limited = prefixRate?.check(client: prefix, now: now) { return .refused(.prefixRate) }
         var shed: [ConnectionID] = []
         if full, let victim = oldest {
-            closed(victim)
+            closed(victim, now: now)
             shed.append(victim)
         }
         entries[connection] = Entry(address: address, prefix: prefix, phase: .awaitingHello, acceptedAt: now, phaseEnteredAt: now)
@@ -174,13 +191,29 @@ public struct NTSKEAdmission: Sendable {
         if phase != .answering { appendNewest(connection) }
     }
 
-    /// The connection is gone, for whatever reason. Unknown IDs are ignored.
-    public mutating func closed(_ connection: ConnectionID) {
+    /// The connection is gone at `now`, for whatever reason; before its answer, its network
+    /// is charged for it. Unknown IDs are ignored.
+    public mutating func closed(_ connection: ConnectionID, now: Int64) {
         guard let entry = entries[connection] else { return }
-        if entry.phase != .answering { unlink(connection) }
+        if entry.phase != .answering {
+            unlink(connection)
+            if underPressure(at: now) {
+                // A charge may hold a network off for a while, never for long: honest clients
+                // that share a /24 with an attacker get their turn back within this.
+                prefixRate?.charge(client: entry.prefix, intervals: limits.abandonedCost, now: now, longest: Self.longestCharge)
+            }
+        }
         entries[connection] = nil
         Self.decrement(&perAddress, entry.address)
         Self.decrement(&perPrefix, entry.prefix)
+    }
+
+    static let longestCharge: Int64 = 30_000_000_000
+
+    private func underPressure(at now: Int64) -> Bool {
+        guard let lastFull else { return false }
+        let (elapsed, overflow) = now.subtractingReportingOverflow(lastFull)
+        return !overflow && elapsed < Self.pressureNanoseconds
     }
 
     /// Connections past a deadline at `now`; they are forgotten here, the caller closes them.
@@ -189,16 +222,17 @@ public struct NTSKEAdmission: Sendable {
         for (connection, entry) in entries where now >= deadline(of: entry) {
             expired.append(Expiry(connection: connection, phase: entry.phase))
         }
-        for expiry in expired { closed(expiry.connection) }
+        for expiry in expired { closed(expiry.connection, now: now) }
         return expired
     }
 
     /// Up to `limit` of the longest-stalled connections, forgotten here for the caller to
     /// close: what gives descriptors back when accept fails for want of them.
-    public mutating func shedLongestStalled(limit: Int) -> [ConnectionID] {
+    public mutating func shedLongestStalled(limit: Int, now: Int64) -> [ConnectionID] {
+        lastFull = now
         var shed: [ConnectionID] = []
         while shed.count < limit, let victim = oldest {
-            closed(victim)
+            closed(victim, now: now)
             shed.append(victim)
         }
         return shed

@@ -110,8 +110,9 @@ final class NTSKEConnectionRegistry: Sendable {
     }
 
     private func closed(_ connection: NTSKEAdmission.ConnectionID) {
+        let now = Self.now
         book.withLockedValue { book in
-            book.admission.closed(connection)
+            book.admission.closed(connection, now: now)
             book.channels[connection] = nil
         }
     }
@@ -128,7 +129,7 @@ final class NTSKEConnectionRegistry: Sendable {
             if book.acceptFailuresInEpisode == 1 {
                 events.append(.acceptFailing(reason: String(cString: strerror(error.errnoCode)), holding: book.admission.count))
             }
-            let victims = book.admission.shedLongestStalled(limit: Self.shedOnAcceptFailure)
+            let victims = book.admission.shedLongestStalled(limit: Self.shedOnAcceptFailure, now: now)
             book.counters.shed += victims.count
             return victims.compactMap { book.channels.removeValue(forKey: $0) }
         }

@@ -47,8 +47,11 @@ extension NTPDaemonInteropTests {
                 // The figure to meet is 99 of 100, and the release build meets it in every
                 // scenario (benchmarks/ntske-flood-side-by-side.sh, docs/benchmarks.md). This
                 // is the debug build, TLS included (BoringSSL at -O0): from many networks every
-                // admitted connection costs a handshake several times slower than in release,
-                // and 95–99 of 100 were within 1 s in five runs. Before admission: 0–1 of 12.
+                // admitted connection costs a handshake several times slower than in release.
+                // The server's CPU then decides, through its accept queue: 89–90 of 100 within
+                // 1 s (one CI run failed on it) until connections abandoned under pressure
+                // were charged to their network, 98–99 in four runs since. Before admission:
+                // 0–1 of 12.
                 let required = scenario.sources == 1 ? 99 : 90
                 #expect(report.probesWithinDeadline >= required, "\(name): \(report.probesWithinDeadline)/100 within 1 s, slowest \(report.probeMaximumMilliseconds ?? -1) ms, failures \(report.failures)")
                 reports.append(report)
