@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "PendulumIO", dependencies: ["CPendulumShim", "PendulumTime"], swiftSettings: swiftSettings),
         // Bounded time: the shared-memory segment in which pendulum-ntpd publishes its clock's
         // error bound, and the reader programs use (`BoundedClock`).
-        .target(name: "PendulumBoundedTime", dependencies: ["CPendulumShim", "PendulumTime"], swiftSettings: swiftSettings),
+        .target(name: "PendulumBoundedTime", dependencies: ["CPendulumShim", "PendulumTime", "PendulumFiles"], swiftSettings: swiftSettings),
         // NTS-KE over TLS 1.3 (swift-nio-ssl): client and server transport around the NTS core.
         .target(
             name: "PendulumNTSKE",

@@ -2,6 +2,7 @@
     import Glibc
 #endif
 import CPendulumShim
+import PendulumFiles
 
 /// A bounds segment mapped into this process: the daemon's side writes it, readers map it
 /// read-only. The mapping lives as long as the value's owner keeps it.
@@ -15,12 +16,13 @@ public final class BoundsSegment: @unchecked Sendable {
     /// Creates (or reuses) the file at `path`, mode 0644, for the daemon to publish into. It is
     /// replaced only if it is a regular file of ours or absent: a planted link or FIFO is refused.
     public static func create(at path: String) throws(BoundedTimeError) -> BoundsSegment {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o644)
-        guard fd >= 0 else { throw .cannotOpen(path: path, code: errno) }
+        let fd: Int32
+        do {
+            fd = try RegularFile.open(path: path, flags: O_RDWR | O_CREAT, mode: 0o644, followingLinks: false).descriptor
+        } catch {
+            throw .cannotOpen(path: path, code: error.errnoCode)
+        }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, code: errno) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .cannotOpen(path: path, code: EINVAL) }
         guard fchmod(fd, 0o644) == 0, ftruncate(fd, off_t(PENDULUM_BOUNDS_SIZE)) == 0 else {
             throw .cannotOpen(path: path, code: errno)
         }
@@ -29,13 +31,17 @@ public final class BoundsSegment: @unchecked Sendable {
 
     /// Maps an existing segment read-only.
     public static func open(at path: String) throws(BoundedTimeError) -> BoundsSegment {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw .cannotOpen(path: path, code: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, code: errno) }
-        guard info.st_mode & S_IFMT == S_IFREG, info.st_size >= off_t(PENDULUM_BOUNDS_SIZE) else { throw .notABoundsSegment }
-        return try BoundsSegment(fd: fd, path: path, writable: false)
+        let opened: (descriptor: Int32, size: Int)
+        do {
+            opened = try RegularFile.open(path: path, flags: O_RDONLY)
+        } catch .notRegularFile {
+            throw .notABoundsSegment
+        } catch {
+            throw .cannotOpen(path: path, code: error.errnoCode)
+        }
+        defer { close(opened.descriptor) }
+        guard opened.size >= Int(PENDULUM_BOUNDS_SIZE) else { throw .notABoundsSegment }
+        return try BoundsSegment(fd: opened.descriptor, path: path, writable: false)
     }
 
     private init(fd: Int32, path: String, writable: Bool) throws(BoundedTimeError) {
