@@ -11,7 +11,7 @@ public func fuzzNTSKEAdmissionSequence(_ data: UnsafePointer<UInt8>, _ size: Int
     let limits = NTSKEAdmission.Limits(
         total: Int(bytes[0] % 16) + 1, perAddress: Int(bytes[1] % 4) + 1, perPrefix: Int(bytes[1] >> 4) + 1,
         helloNanoseconds: 20, handshakeNanoseconds: 30, requestNanoseconds: 25, connectionNanoseconds: 60,
-        prefixRateIntervalNanoseconds: 5, prefixRateBurst: 3
+        prefixRateIntervalNanoseconds: 5, prefixRateBurst: 3, abandonedCost: Int64(bytes[0] >> 4)
     )
     var admission = NTSKEAdmission(limits: limits)
     var held: [NTSKEAdmission.ConnectionID: NTSKEAdmission.Phase] = [:]
@@ -39,7 +39,7 @@ public func fuzzNTSKEAdmissionSequence(_ data: UnsafePointer<UInt8>, _ size: Int
             admission.entered(phase, connection: id, now: now)
             if let current = held[id], NTSKEAdmission.rank(phase) > NTSKEAdmission.rank(current) { held[id] = phase }
         case 2:
-            admission.closed(id)
+            admission.closed(id, now: now)
             held[id] = nil
         case 3:
             for expiry in admission.expire(now: now) {
@@ -47,7 +47,7 @@ public func fuzzNTSKEAdmissionSequence(_ data: UnsafePointer<UInt8>, _ size: Int
                 held[expiry.connection] = nil
             }
         default:
-            for victim in admission.shedLongestStalled(limit: Int(argument % 4)) {
+            for victim in admission.shedLongestStalled(limit: Int(argument % 4), now: now) {
                 precondition(held[victim] != nil && held[victim] != .answering, "shed \(victim), which was not sheddable")
                 held[victim] = nil
             }
