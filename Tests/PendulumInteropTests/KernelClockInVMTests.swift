@@ -21,9 +21,14 @@ import Testing
         let run1 = try run.samples("samples-run1.jsonl")
         #expect(log1.components(separatedBy: "clock stepped by").count == 2, "expected exactly one step:\n\(log1)")
         let firstClose = try #require(run1.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never within 1 ms:\n\(log1)")
-        let held = run1[firstClose...]
-        let worst = held.compactMap(\.offset).map(abs).max() ?? 1
-        #expect(worst < 0.001, "after reaching 1 ms the offset went to \(worst) s")
+        // The step and "synchronised" are two clock_adjtime calls: a sample can fall between
+        // them, so holding is judged from the first synchronised sample, at most 1 s later.
+        let firstSynchronised = try #require(run1[firstClose...].firstIndex { !$0.statusBits.contains("UNSYNC") }, "STA_UNSYNC never cleared")
+        #expect(run1[firstSynchronised].monotonic - run1[firstClose].monotonic <= 1.0, "STA_UNSYNC cleared only \(run1[firstSynchronised].monotonic - run1[firstClose].monotonic) s after the step")
+        let held = run1[firstSynchronised...]
+        let worst = held.worstProvenOffset
+        #expect(worst < 0.001, "after reaching 1 ms the offset went to at least \(worst) s")
+        #expect(held.sharpShare >= 0.75, "too few sharp measurements to judge: \(held.sharpShare)")
         #expect(held.allSatisfy { !$0.statusBits.contains("UNSYNC") && !$0.statusBits.contains("PLL") })
         #expect(held.allSatisfy { $0.maximumErrorMicroseconds < 100_000 && $0.estimatedErrorMicroseconds < 10_000 },
                 "maxerror/esterror not kept current: \(held.map { ($0.maximumErrorMicroseconds, $0.estimatedErrorMicroseconds) })")
@@ -45,11 +50,14 @@ import Testing
         #expect(drift.count == 2 && abs(drift[0] - settled1) < 10, "drift file \(drift) against \(settled1) ppm")
         #expect(log2.contains("from the drift file"), "\(log2)")
         #expect(!log2.contains("clock stepped"), "\(log2)")
-        let worst2 = run2.compactMap(\.offset).map(abs).max() ?? 1
-        #expect(worst2 < 0.001, "after the restart the offset went to \(worst2) s")
+        let worst2 = run2.worstProvenOffset
+        #expect(worst2 < 0.001, "after the restart the offset went to at least \(worst2) s")
+        #expect(run2.sharpShare >= 0.75, "too few sharp measurements to judge: \(run2.sharpShare)")
         run.report([
             "first within 1 ms after (s)": run1[firstClose].monotonic - run1[0].monotonic,
-            "worst offset run 1 (µs)": worst * 1e6, "worst offset run 2 (µs)": worst2 * 1e6,
+            "worst offset run 1, measured (µs)": held.worstMeasuredOffset * 1e6, "worst offset run 1, proven (µs)": worst * 1e6,
+            "worst offset run 2, measured (µs)": run2.worstMeasuredOffset * 1e6, "worst offset run 2, proven (µs)": worst2 * 1e6,
+            "sharp measurements run 1 (%)": held.sharpShare * 100,
             "frequency run 1 (ppm)": settled1, "frequency run 2 (ppm)": settled2,
             "STA_UNSYNC after network loss (s)": unsynchronized.monotonic - (lost.first?.monotonic ?? 0),
         ])
@@ -71,9 +79,10 @@ import Testing
         let within = try #require(samples.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never within 1 ms: \(samples.map(\.offset))")
         let seconds = samples[within].monotonic - samples[0].monotonic
         #expect(seconds < 20, "50 ms took \(seconds) s to slew to within 1 ms")
-        let final = samples.suffix(6).compactMap(\.offset).map(abs).max() ?? 1
+        let final = samples.suffix(6).worstProvenOffset
         #expect(final < 0.001)
-        run.report(["slewed to within 1 ms after (s)": seconds, "final offset (µs)": final * 1e6])
+        run.report(["slewed to within 1 ms after (s)": seconds, "final offset, proven (µs)": final * 1e6,
+                    "final offset, measured (µs)": samples.suffix(6).worstMeasuredOffset * 1e6])
     }
 
     /// Someone else moves the clock: 5 s is stepped back, 1500 s (past the panic threshold)
@@ -84,7 +93,7 @@ import Testing
         let moves = log.split(separator: "\n").filter { $0.contains("the local clock was moved by") }
         #expect(moves.count == 2, "\(log)")
         let synchronised = try run.samples("samples-synchronised.jsonl")
-        #expect((synchronised.suffix(10).compactMap(\.offset).map(abs).max() ?? 1) < 0.001, "not synchronised before the move:\n\(log)")
+        #expect(synchronised.suffix(10).worstProvenOffset < 0.001, "not synchronised before the move:\n\(log)")
 
         let moved5 = try run.samples("samples-moved-5s.jsonl")
         let back = try #require(moved5.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never back within 1 ms after the 5 s move:\n\(log)")
@@ -142,12 +151,14 @@ import Testing
         let before = try run.samples("samples-before.jsonl")
         let synchronised = try #require(before.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never within 1 ms before the leap:\n\(log)")
         let after = try run.samples("samples-after.jsonl")
-        let worstAfter = after.compactMap(\.offset).map(abs).max() ?? 1
-        #expect(worstAfter < 0.001, "after the leap second the offset went to \(worstAfter) s")
+        let worstAfter = after.worstProvenOffset
+        #expect(worstAfter < 0.001, "after the leap second the offset went to at least \(worstAfter) s")
+        #expect(after.sharpShare >= 0.75, "too few sharp measurements to judge: \(after.sharpShare)")
         #expect(after.allSatisfy { !$0.statusBits.contains("UNSYNC") })
         run.report([
             "within 1 ms after (s)": before[synchronised].monotonic - before[0].monotonic,
-            "worst offset in the 20 s after the leap (µs)": worstAfter * 1e6,
+            "worst offset in the 20 s after the leap, measured (µs)": after.worstMeasuredOffset * 1e6,
+            "worst offset in the 20 s after the leap, proven (µs)": worstAfter * 1e6,
         ], text: "seconds \(trace.labels.joined(separator: " ")) (\(trace.glimpses) shown under 50 ms); kernel \(trace.states.joined(separator: " → "))")
     }
 
@@ -181,7 +192,11 @@ struct VMScenario {
 
     struct Sample {
         var monotonic: Double
+        /// The guest's offset from the reference, from the least-delay of four exchanges.
         var offset: Double?
+        /// That exchange's round trip. Through qemu's user-mode network it is usually 0.3-1 ms,
+        /// but a loaded host stalls a whole burst now and then (6.5 ms seen in CI).
+        var delay: Double?
         var frequencyPPM: Double
         var tickMicroseconds: Int
         var statusBits: [String]
@@ -236,7 +251,7 @@ struct VMScenario {
         try text(file).split(separator: "\n").map { line in
             let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
             return Sample(
-                monotonic: record["monotonic"] as? Double ?? 0, offset: record["offset"] as? Double,
+                monotonic: record["monotonic"] as? Double ?? 0, offset: record["offset"] as? Double, delay: record["delay"] as? Double,
                 frequencyPPM: record["frequency_ppm"] as? Double ?? .nan, tickMicroseconds: record["tick_us"] as? Int ?? 0,
                 statusBits: record["status_bits"] as? [String] ?? [], maximumErrorMicroseconds: record["maxerror_us"] as? Int ?? Int.max,
                 estimatedErrorMicroseconds: record["esterror_us"] as? Int ?? Int.max, wentBackNanoseconds: record["went_back_ns"] as? Int ?? -1
@@ -251,6 +266,26 @@ struct VMScenario {
         }
         if let text { print("vm \(self.name): \(text)") }
         print("vm \(self.name): results in \(results.path)")
+    }
+}
+
+extension Collection where Element == VMScenario.Sample {
+    /// The largest distance from the reference that the measurements prove: a sample's true
+    /// offset lies within half its round trip of the measured one, so a sample proves only
+    /// |offset| - delay/2. Judging raw offsets failed CI on measurement stalls alone (-2.66 ms
+    /// measured through a 6.5 ms round trip, between samples of 20-100 µs).
+    var worstProvenOffset: Double {
+        compactMap { sample in sample.offset.map { Swift.max(0, abs($0) - (sample.delay ?? .infinity) / 2) } }.max() ?? 1
+    }
+
+    /// The largest measured offset, for the report.
+    var worstMeasuredOffset: Double { compactMap(\.offset).map(abs).max() ?? 1 }
+
+    /// The share of samples sharp enough to judge 1 ms by (round trip at most 2 ms): without
+    /// this, a measurement that had become useless would let anything pass.
+    var sharpShare: Double {
+        guard !isEmpty else { return 0 }
+        return Double(filter { ($0.delay ?? .infinity) <= 0.002 }.count) / Double(count)
     }
 }
 
