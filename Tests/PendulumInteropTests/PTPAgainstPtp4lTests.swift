@@ -186,7 +186,15 @@ struct PTPAgainstPtp4lTests {
             // One sample per Sync (1 s); a loaded machine may lose a few polls, not half.
             #expect(judged.count >= Int(Self.judgedSeconds / 2), "too few samples: \(judged.count)\n\(context)")
             #expect(!judged.isEmpty && judged.allSatisfy { $0.state == "SLAVE" }, "left SLAVE: \(context)")
-            #expect(!judged.isEmpty && rms < 50e-6, "RMS \(rms): \(context)")
+            // offset_from_master is software timestamps on a veth, and a loaded machine delays a
+            // timestamp now and then by 50-400 µs: one such sample in 60 carries the RMS past
+            // 50 µs while the clock itself holds. So the clock is judged by its true error
+            // (overlay against the system clock ptp4l serves) and the measurements by their
+            // 90th percentile; the RMS is reported.
+            let trueRMS = Self.rms(errors)
+            #expect(!errors.isEmpty && trueRMS < 50e-6, "true error RMS \(trueRMS): \(context)")
+            let percentile90 = offsets.map(abs).sorted().dropLast(offsets.count / 10).last ?? .infinity
+            #expect(percentile90 < 50e-6, "90th percentile of |offset from master| \(percentile90) (RMS \(rms)): \(context)")
             // What we sent as a slave: Delay_Req (E2E) or the peer-delay messages (P2P: we
             // request and, to ptp4l's requests, respond).
             if let identity = finalStatus[index]?.clockIdentity {
