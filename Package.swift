@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "PendulumSimulation", targets: ["PendulumSimulation"]),
         .library(name: "PendulumPTP", targets: ["PendulumPTP"]),
         .library(name: "PendulumBoundedTime", targets: ["PendulumBoundedTime"]),
+        // For apps: authenticated time from several servers in one call.
+        .library(name: "Pendulum", targets: ["Pendulum"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        // `swift package generate-documentation --target Pendulum`: the library's DocC.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // A total TOML parser for the daemons' configuration files (see TOMLParser.swift for why
@@ -84,6 +88,16 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The library for apps: `SecureTime.now(from:)`, NTS-KE and NTP queries to several servers
+        // at once, falsetickers voted out, the time with an error bound and its evidence.
+        .target(
+            name: "Pendulum",
+            dependencies: [
+                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumBoundedTime",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,7 +162,7 @@ let package = Package(
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE",
                 "PendulumNTPDaemon", "PendulumNTPServer", "PendulumDiscipline", "PendulumSimulation", "PendulumSync", "PendulumBench", "PendulumDaemonConfig", "PendulumPTP",
-                "PendulumBoundedTime",
+                "PendulumBoundedTime", "Pendulum",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -167,6 +181,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumTests", dependencies: ["Pendulum", "PendulumNTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumBoundedTimeTests", dependencies: ["PendulumBoundedTime", "CPendulumShim"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],
@@ -194,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "Pendulum", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

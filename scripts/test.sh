@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the real peers (chrony, tshark, linuxptp,
-# NTPsec), builds, smoke-runs every fuzz target, then runs unit and simulation tests in
-# parallel and the interop tests one at a time.
+# NTPsec), builds, checks the library's DocC, smoke-runs every fuzz target, then runs unit and
+# simulation tests in parallel and the interop tests one at a time.
 #   scripts/test.sh               everything
 #   FUZZ_SECONDS=60 scripts/test.sh   longer fuzz runs
 set -euo pipefail
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-test-dependencies.sh
 swift build --build-tests
+# The library's documentation (DocC): a broken symbol link or a malformed page fails the run.
+swift package generate-documentation --target Pendulum --warnings-as-errors
 scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-10}"
 swift test --skip-build --skip PendulumInteropTests
 # Interop tests start real daemons (chronyd, ptp4l, NTPsec, ours) and judge convergence and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pendulum
 import PendulumIO
 import PendulumNTP
 import PendulumNTS
@@ -54,43 +55,20 @@ struct QueryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let totalTimeout = Duration.nanoseconds(Int64(timeout * 1e9))
-        var ntpHost = host
-        var ntpPort = port ?? 123
-        var association: NTSClientAssociation?
-        var remainingAfterKeyExchange: Duration?
-        if nts {
-            let started = MonotonicClock.now()
-            let session: NTSKESession
-            do {
-                session = try await NTSKEClient.establish(
-                    host: host, port: Int(kePort), caFile: caFile, timeout: .nanoseconds(Int64(timeout * 1e9))
-                )
-            } catch {
-                fail(error.description)
-            }
-            ntpHost = session.ntpHost
-            ntpPort = port ?? session.ntpPort ?? 123
-            do {
-                association = try session.makeAssociation()
-            } catch {
-                fail("NTS: \(error)")
-            }
-            remainingAfterKeyExchange = totalTimeout - (MonotonicClock.now() - started)
-        }
-        let query = NTPQuery(
-            host: ntpHost, port: ntpPort, samples: samples,
-            timeout: max(remainingAfterKeyExchange ?? totalTimeout, .milliseconds(100)),
-            interval: .nanoseconds(Int64(interval * 1e9))
+        // The library's one-server measurement: what an app gets from `SecureTime`.
+        let server = nts
+            ? TimeServer.nts(host, keyExchangePort: kePort, port: port, caFile: caFile)
+            : TimeServer.unauthenticated(host, port: port ?? 123)
+        let options = SecureTimeOptions(
+            samplesPerServer: samples, interval: .nanoseconds(Int64(interval * 1e9)), timeout: .nanoseconds(Int64(timeout * 1e9))
         )
-        let outcome: NTPQuery.Outcome
+        let measurement: ServerMeasurement
         do {
-            outcome = try query.run(nts: association)
+            measurement = try await SecureTime.measure(server, options: options)
         } catch {
             fail(error.description)
         }
-        guard let best = outcome.best else { fail("no usable reply from \(host)") }
-        let report = QueryReport(host: host, outcome: outcome, best: best)
+        let report = QueryReport(host: host, measurement: measurement)
         print(json ? report.json() : report.text())
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Pendulum
 import PendulumNTP
 import PendulumNTS
 import PendulumTime
@@ -43,16 +44,16 @@ struct QueryReport: Encodable {
         case rootDispersionSeconds = "root_dispersion_seconds"
     }
 
-    init(host: String, outcome: NTPQuery.Outcome, best: NTPQuery.Sample) {
-        let header = best.measurement.header
+    init(host: String, measurement: ServerMeasurement) {
+        let header = measurement.header
         server = host
-        address = outcome.address.ipString
-        port = outcome.address.port
-        offsetSeconds = best.measurement.offset.seconds
-        delaySeconds = best.measurement.delay.seconds
-        offsetSpreadSeconds = outcome.offsetSpread.seconds
-        samples = outcome.measurements.count
-        ignoredReplies = outcome.ignoredReplies
+        address = measurement.address
+        port = measurement.port
+        offsetSeconds = measurement.offset.seconds
+        delaySeconds = measurement.delay.seconds
+        offsetSpreadSeconds = measurement.offsetSpread.seconds
+        samples = measurement.samples
+        ignoredReplies = measurement.ignoredReplies
         stratum = header.stratum
         leap = header.leap.rawValue
         referenceID = header.referenceID.displayText(stratum: header.stratum)
@@ -61,10 +62,10 @@ struct QueryReport: Encodable {
         precision = header.precision
         poll = header.poll
         version = header.version
-        nts = outcome.nts != nil
-        aead = outcome.nts?.aead.rawValue
-        cookies = outcome.nts?.jar.count
-        timestamps = Timestamps(transmit: best.transmitSource.rawValue, receive: best.receiveSource.rawValue)
+        nts = measurement.authenticated
+        aead = measurement.aead
+        cookies = measurement.cookies
+        timestamps = Timestamps(transmit: measurement.transmitTimestampSource, receive: measurement.receiveTimestampSource)
     }
 
     func json() -> String {

@@ -25,6 +25,8 @@ public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
     case responseTooLarge(limit: Int)
     case closedBeforeEndOfMessage(received: Int)
     case timedOut(seconds: Double)
+    /// The waiting task was cancelled.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
         case .responseTooLarge(let limit): "NTS-KE response exceeds \(limit) bytes"
         case .closedBeforeEndOfMessage(let received): "NTS-KE server closed after \(received) bytes without End of Message"
         case .timedOut(let seconds): "NTS-KE exchange timed out after \(seconds) s"
+        case .cancelled: "NTS-KE exchange cancelled"
         }
     }
 }
@@ -116,7 +119,13 @@ public struct NTSKEClientConnection: Sendable {
         }
         let response: [UInt8]
         do {
-            response = try await done.futureResult.get()
+            // A cancelled task ends the wait at once; the later completion of `done`, if any,
+            // is ignored by the promise.
+            response = try await withTaskCancellationHandler {
+                try await done.futureResult.get()
+            } onCancel: {
+                done.fail(NTSKEConnectionError.cancelled)
+            }
         } catch let error as NTSKEConnectionError {
             timer.cancel()
             channel.close(promise: nil)

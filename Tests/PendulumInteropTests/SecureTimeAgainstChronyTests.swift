@@ -1,0 +1,69 @@
+import Foundation
+import Pendulum
+import PendulumTime
+import Testing
+
+/// The library's one call, `SecureTime.now(from:)`, against real NTS servers on loopback: two
+/// chronyd -x and a pendulum-ntpd whose overlay clock is one second wrong.
+@Suite(.serialized) struct SecureTimeAgainstChronyTests {
+    @Test func authenticatedTimeWithABoundAndTheWrongServerNamed() async throws {
+        let certificates = try [TestCertificate(), TestCertificate()]
+        defer { certificates.forEach { $0.remove() } }
+        let chronys = try certificates.map { try ChronyServer(stratum: 2, certificate: $0) }
+        defer { chronys.forEach { $0.stop() } }
+        let wrong = try NTPDaemonProcess(nts: true, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        defer { wrong.remove() }
+
+        var servers = try zip(chronys, certificates).map { chrony, certificate in
+            TimeServer.nts("127.0.0.1", keyExchangePort: try #require(chrony.ntsKEPort), caFile: certificate.certificatePath)
+        }
+        servers.insert(.nts("127.0.0.1", keyExchangePort: try #require(wrong.ntsKEPort), caFile: wrong.certificate?.certificatePath), at: 1)
+        let reading = try await SecureTime.now(from: servers, options: SecureTimeOptions(samplesPerServer: 3, interval: .milliseconds(200)))
+
+        #expect(reading.authenticated)
+        #expect(reading.agreeing.map(\.port).sorted() == chronys.map(\.port).sorted(), "\(reading.agreeing)")
+        #expect(reading.falsetickers.map(\.port) == [wrong.ntpPort], "\(reading.falsetickers)")
+        #expect(reading.failures.isEmpty, "\(reading.failures)")
+        // chronyd -x serves this machine's clock: the true offset is 0 (loopback asymmetry aside).
+        #expect(abs(reading.offsetFromSystemClock.seconds) <= reading.errorBound.seconds, "offset \(reading.offsetFromSystemClock) outside ±\(reading.errorBound)")
+        #expect(reading.errorBound < .milliseconds(5), "bound \(reading.errorBound)")
+        // The system clock is true time here; it read between `before` and `after`.
+        let before = UnixTime(Date().timeIntervalSince1970)
+        let now = reading.now()
+        let after = UnixTime(Date().timeIntervalSince1970)
+        #expect(now.earliest <= after && before <= now.latest, "system clock [\(before), \(after)] outside [\(now.earliest), \(now.latest)]")
+        for measurement in reading.agreeing {
+            #expect(measurement.aead == 15 && (measurement.cookies ?? 0) >= 1, "\(measurement)")
+        }
+        print("SecureTime: offset \(reading.offsetFromSystemClock) ± \(reading.errorBound) from \(reading.agreeing.count) agreeing; falseticker \(reading.falsetickers.map { "\($0.port) \($0.offset)" })")
+    }
+
+    /// Two servers that disagree give no time at all rather than a guess.
+    @Test func twoServersThatDisagreeGiveNoTime() async throws {
+        let certificate = try TestCertificate()
+        defer { certificate.remove() }
+        let chrony = try ChronyServer(stratum: 2, certificate: certificate)
+        defer { chrony.stop() }
+        let wrong = try NTPDaemonProcess(nts: false, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        defer { wrong.remove() }
+        let servers: [TimeServer] = [
+            .nts("127.0.0.1", keyExchangePort: try #require(chrony.ntsKEPort), caFile: certificate.certificatePath),
+            .unauthenticated("127.0.0.1", port: wrong.ntpPort),
+        ]
+        do {
+            let reading = try await SecureTime.now(from: servers, options: SecureTimeOptions(samplesPerServer: 2, interval: .milliseconds(200)))
+            Issue.record("disagreeing servers gave \(reading.time)")
+        } catch {
+            guard case .noAgreement(let answered, let largestGroup, let needed, _) = error else { Issue.record("\(error)"); return }
+            #expect(answered.count == 2 && largestGroup == 1 && needed == 2)
+            #expect(error.code == "no-agreement")
+        }
+    }
+}
+
+extension UnixTime {
+    fileprivate init(_ seconds: TimeInterval) {
+        let whole = seconds.rounded(.down)
+        self.init(seconds: Int64(whole), nanoseconds: Int64((seconds - whole) * 1e9))
+    }
+}
