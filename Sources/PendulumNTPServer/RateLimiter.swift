@@ -74,8 +74,9 @@ public struct RateLimiter: Sendable {
     /// for costing the server more than a request (an NTS-KE handshake it then abandoned), so
     /// that it is refused sooner. A client whose slot another has taken is not charged.
     public mutating func charge(client: ClientAddress, intervals: Int64, now: Int64, longest: Int64) {
-        let index = Self.tag(of: client) & mask
-        guard slots[index].occupied, slots[index].tag == Self.tag(of: client) else { return }
+        let tag = Self.tag(of: client)
+        let index = tag & mask
+        guard slots[index].occupied, slots[index].tag == tag else { return }
         let schedule = max(slots[index].theoreticalArrival, now)
         let charged = saturatingAdd(schedule, saturatingMultiply(configuration.minimumIntervalNanoseconds, max(0, intervals)))
         slots[index].theoreticalArrival = max(slots[index].theoreticalArrival, min(charged, saturatingAdd(now, max(0, longest))))

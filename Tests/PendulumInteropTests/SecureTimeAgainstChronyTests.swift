@@ -38,6 +38,32 @@ import Testing
         print("SecureTime: offset \(reading.offsetFromSystemClock) ± \(reading.errorBound) from \(reading.agreeing.count) agreeing; falseticker \(reading.falsetickers.map { "\($0.port) \($0.offset)" })")
     }
 
+    /// The same from the command line: `pendulum query --nts` with three servers.
+    @Test func queryWithThreeServersReportsTheAgreedTimeAndTheOutvotedOne() throws {
+        let certificate = try TestCertificate()
+        defer { certificate.remove() }
+        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
+        defer { chronys.forEach { $0.stop() } }
+        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        defer { wrong.remove() }
+        let hosts = try [chronys[0].ntsKEPort, wrong.ntsKEPort, chronys[1].ntsKEPort].map { "127.0.0.1:\(try #require($0))" }
+        let arguments = ["query", "--nts", "--ca-file", certificate.certificatePath, "--samples", "2", "--interval", "0.2"] + hosts
+        let result = try ChildProcess.run(TestPaths.pendulum, arguments + ["--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["authenticated"] as? Bool == true)
+        let servers = try #require(object["servers"] as? [[String: Any]])
+        #expect(Set(servers.filter { $0["role"] as? String == "agreeing" }.compactMap { $0["port"] as? Int }) == Set(chronys.map { Int($0.port) }), "\(servers)")
+        #expect(servers.filter { $0["role"] as? String == "falseticker" }.compactMap { $0["port"] as? Int } == [Int(wrong.ntpPort)], "\(servers)")
+        let offset = try #require(object["offset_seconds"] as? Double)
+        let bound = try #require(object["error_bound_seconds"] as? Double)
+        #expect(abs(offset) <= bound && bound < 0.005, "offset \(offset), bound \(bound)")
+
+        let text = try ChildProcess.run(TestPaths.pendulum, arguments)
+        #expect(text.status == 0 && text.stdout.contains("OUTVOTED") && text.stdout.contains("authenticated (NTS)"), "\(text.stdout)\n\(text.stderr)")
+        print(text.stdout)
+    }
+
     /// Two servers that disagree give no time at all rather than a guess.
     @Test func twoServersThatDisagreeGiveNoTime() async throws {
         let certificate = try TestCertificate()

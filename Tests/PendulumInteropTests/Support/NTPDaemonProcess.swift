@@ -27,13 +27,15 @@ final class NTPDaemonProcess: @unchecked Sendable {
     ///   - descriptorLimit: run under `prlimit --nofile=N:N`, soft and hard.
     ///   - cpu: run pinned to this CPU (`taskset -c`), for a load test whose load generator
     ///     is pinned to another.
-    init(nts: Bool, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
+    ///   - sharedCertificate: with `nts`, serve this certificate (one several servers share)
+    ///     instead of a new one.
+    init(nts: Bool, sharedCertificate: TestCertificate? = nil, localStratum: Int? = 2, alsoIPv6: Bool = false, keysetLines: [String] = [],
          serverLines: [String] = [], extraListen: [String] = [], extraLines: [String] = [], descriptorLimit: Int? = nil, cpu: Int? = nil) throws {
         self.descriptorLimit = descriptorLimit
         self.cpu = cpu
         directory = try TestPaths.temporaryDirectory("ntpd")
         ntpPort = freeUDPPort()
-        certificate = nts ? try TestCertificate() : nil
+        certificate = nts ? try sharedCertificate ?? TestCertificate() : nil
         ntsKEPort = nts ? freeTCPPort() : nil
         var lines = ["[[server]]", "listen = \"127.0.0.1:\(ntpPort)\""] + serverLines
         if alsoIPv6 { lines += ["[[server]]", "listen = \"[::1]:\(ntpPort)\""] }
