@@ -61,12 +61,7 @@ struct AgreementReport: Encodable {
         failures = reading.failures.map { Failure(server: $0.server.description, code: $0.failure.code, message: $0.failure.description) }
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    func json() -> String { sortedJSON() }
 
     func text() -> String {
         var lines = [

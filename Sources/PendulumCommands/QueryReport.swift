@@ -68,12 +68,7 @@ struct QueryReport: Encodable {
         timestamps = Timestamps(transmit: measurement.transmitTimestampSource, receive: measurement.receiveTimestampSource)
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    func json() -> String { sortedJSON() }
 
     func text() -> String {
         let leapText = ["none", "insert second", "delete second", "unsynchronised"][Int(leap)]
