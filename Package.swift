@@ -181,7 +181,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PendulumIOTests", dependencies: ["PendulumIO"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumTests", dependencies: ["Pendulum", "PendulumNTP", "PendulumTime"], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumTests", dependencies: ["Pendulum", "PendulumNTP", "PendulumTime", "PendulumIO"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumBoundedTimeTests", dependencies: ["PendulumBoundedTime", "CPendulumShim"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PendulumDisciplineTests", dependencies: ["PendulumDiscipline", "PendulumTime"],

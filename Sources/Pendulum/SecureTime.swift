@@ -59,8 +59,9 @@ public enum SecureTime {
         let offset = min(max(NTPDuration(rawValue: sum), selection.low), selection.high)
         let bound = max(offset.saturatingAdd(-selection.low), selection.high.saturatingAdd(-offset))
         let madeAt = MonotonicClock.now()
+        let system = WallClock.now()
         return SecureTimeReading(
-            offsetFromSystemClock: offset, errorBound: bound, time: WallClock.now() + offset,
+            offsetFromSystemClock: offset, errorBound: bound, time: system + offset,
             agreeing: agreeing, falsetickers: falsetickers, failures: failures, madeAtMonotonic: madeAt
         )
     }

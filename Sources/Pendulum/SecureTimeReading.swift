@@ -5,7 +5,7 @@ import PendulumTime
 ///
 /// If the agreeing servers are right within what they say of themselves, true time lay within
 /// `errorBound` of `time` when the reading was made; `now()` carries that forward on this
-/// machine's clock, widening the bound by `assumedDriftPPM` for every second since.
+/// machine's monotonic clock, widening the bound by `assumedDriftPPM` for every second since.
 public struct SecureTimeReading: Sendable {
     /// True time minus this machine's CLOCK_REALTIME, when the reading was made.
     public var offsetFromSystemClock: NTPDuration
@@ -19,22 +19,27 @@ public struct SecureTimeReading: Sendable {
     public var failures: [ServerFailureReport]
     /// Whether every agreeing answer was NTS-authenticated.
     public var authenticated: Bool { agreeing.allSatisfy(\.authenticated) }
+    /// CLOCK_MONOTONIC when `time` was true.
     let madeAtMonotonic: Duration
 
-    /// How fast this machine's clock may run wrong between the reading and `now()`: 15 ppm,
-    /// RFC 5905's PHI, generous for a crystal oscillator at room temperature.
+    /// How fast this machine's monotonic clock may run wrong between the reading and `now()`:
+    /// 15 ppm, RFC 5905's PHI. A system daemon slewing hard (chrony up to 83,333 ppm while it
+    /// removes a large offset) breaks that while it lasts: long-lived uses take fresh readings.
     public static let assumedDriftPPM: Int64 = 15
 
-    /// The time now, carried forward from the reading on this machine's clock.
+    /// The time now, carried forward from the reading on CLOCK_MONOTONIC, so a step of the
+    /// system clock after the reading (by anyone) does not move it.
     public func now() -> (time: UnixTime, earliest: UnixTime, latest: UnixTime) {
-        let system = WallClock.now()
-        let elapsed = MonotonicClock.now() - madeAtMonotonic
-        let elapsedNanoseconds = elapsed < .zero ? 0 : elapsed.components.seconds.multipliedFullWidth(by: 1_000_000_000).low
-            &+ UInt64(elapsed.components.attoseconds / 1_000_000_000)
-        // 15 ppm of the elapsed time, rounded up; saturated, as no reading lives for centuries.
-        let growth = NTPDuration.nanoseconds(Int64(min(elapsedNanoseconds / 1_000_000 &* UInt64(Self.assumedDriftPPM) &+ 1, UInt64(Int64.max / 4))))
+        var elapsed = MonotonicClock.now() - madeAtMonotonic
+        if elapsed < .zero { elapsed = .zero }
+        let (seconds, attoseconds) = elapsed.components
+        // Nanoseconds since, saturated near 146 years: no reading lives that long.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let elapsedNanoseconds = overflow ? Int64.max / 2 : min(whole, Int64.max / 2) + attoseconds / 1_000_000_000
+        // assumedDriftPPM of the elapsed time, rounded up.
+        let growth = NTPDuration.nanoseconds(elapsedNanoseconds / 1_000_000 * Self.assumedDriftPPM + 1)
         let bound = errorBound.saturatingAdd(growth)
-        let time = system + offsetFromSystemClock
-        return (time, time - bound, time + bound)
+        let current = time + NTPDuration.nanoseconds(elapsedNanoseconds)
+        return (current, current - bound, current + bound)
     }
 }

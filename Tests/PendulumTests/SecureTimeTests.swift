@@ -1,4 +1,5 @@
 import Glibc
+import PendulumIO
 import PendulumNTP
 import PendulumTime
 import Testing
@@ -55,6 +56,22 @@ struct SecureTimeTests {
         task.cancel()
         await #expect(throws: SecureTimeError.cancelled) { try await task.value }
         #expect(ContinuousClock.now - started < .seconds(10), "the key exchange went on after the cancellation")
+    }
+
+    /// A reading 10 s old: carried forward by the monotonic clock, its bound grown by 15 ppm of
+    /// the 10 s (150 µs), whatever the system clock did meanwhile.
+    @Test func aReadingIsCarriedForwardOnTheMonotonicClockAndItsBoundGrows() {
+        let made = UnixTime(seconds: 1_800_000_000, nanoseconds: 0)
+        let reading = SecureTimeReading(
+            offsetFromSystemClock: .zero, errorBound: .milliseconds(1), time: made,
+            agreeing: [], falsetickers: [], failures: [], madeAtMonotonic: MonotonicClock.now() - .seconds(10)
+        )
+        let now = reading.now()
+        let elapsed = (now.time - made).seconds
+        #expect(elapsed >= 10 && elapsed < 11, "\(elapsed)")
+        let bound = (now.latest - now.time).seconds
+        #expect(abs(bound - 0.001150) < 0.000002, "\(bound)")
+        #expect(now.time - now.earliest == now.latest - now.time)
     }
 
     @Test func theCorrectnessIntervalAddsHalfTheRoundTripAndWhatTheServerSaysOfItself() {
