@@ -2,8 +2,7 @@
 // widths a server's answer can produce, absurd ones included) never traps, and its answer is
 // a true maximum: every member covers the common interval, and no point is covered by more
 // intervals than the group has members.
-// AgreementSelection.swift and NTPDuration+Saturating.swift are compiled into this fuzzer
-// (see Fuzz/targets.txt).
+// AgreementSelection.swift is compiled into this fuzzer (see Fuzz/targets.txt).
 import PendulumTime
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -14,8 +14,8 @@ struct AgreementSelection: Equatable {
     struct Interval: Equatable {
         var offset: NTPDuration
         var halfWidth: NTPDuration
-        var low: NTPDuration { offset.saturatingAdd(-halfWidth) }
-        var high: NTPDuration { offset.saturatingAdd(halfWidth) }
+        var low: NTPDuration { offset - halfWidth }
+        var high: NTPDuration { offset + halfWidth }
     }
 
     /// The largest agreeing group, or nil when `intervals` is empty. Ties go to the group

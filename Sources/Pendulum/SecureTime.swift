@@ -57,7 +57,7 @@ public enum SecureTime {
         // the distance to that interval's farther end.
         let sum = agreeing.reduce(Int64(0)) { $0 &+ $1.offset.rawValue / Int64(agreeing.count) }
         let offset = min(max(NTPDuration(rawValue: sum), selection.low), selection.high)
-        let bound = max(offset.saturatingAdd(-selection.low), selection.high.saturatingAdd(-offset))
+        let bound = max(offset - selection.low, selection.high - offset)
         let madeAt = MonotonicClock.now()
         let system = WallClock.now()
         return SecureTimeReading(
@@ -78,7 +78,7 @@ public enum SecureTime {
         if case .nts(let keyExchangePort, let caFile) = server.security {
             let session: NTSKESession
             do {
-                session = try await NTSKEClient.establish(host: server.host, port: Int(keyExchangePort), caFile: caFile, timeout: options.timeout.timeAmount)
+                session = try await NTSKEClient.establish(host: server.host, port: Int(keyExchangePort), caFile: caFile, timeout: TimeAmount(options.timeout))
             } catch {
                 throw Task.isCancelled ? .cancelled : .keyExchange(error.description)
             }
@@ -113,12 +113,5 @@ extension SecureTimeOptions {
         if interval < .zero || interval > .seconds(60) { return "interval must be between 0 and 60 seconds" }
         if minimumAgreeing < 1 { return "minimumAgreeing must be at least 1" }
         return nil
-    }
-}
-
-extension Duration {
-    var timeAmount: TimeAmount {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ attoseconds / 1_000_000_000)
     }
 }

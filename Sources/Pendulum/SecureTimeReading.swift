@@ -30,16 +30,11 @@ public struct SecureTimeReading: Sendable {
     /// The time now, carried forward from the reading on CLOCK_MONOTONIC, so a step of the
     /// system clock after the reading (by anyone) does not move it.
     public func now() -> (time: UnixTime, earliest: UnixTime, latest: UnixTime) {
-        var elapsed = MonotonicClock.now() - madeAtMonotonic
-        if elapsed < .zero { elapsed = .zero }
-        let (seconds, attoseconds) = elapsed.components
-        // Nanoseconds since, saturated near 146 years: no reading lives that long.
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let elapsedNanoseconds = overflow ? Int64.max / 2 : min(whole, Int64.max / 2) + attoseconds / 1_000_000_000
-        // assumedDriftPPM of the elapsed time, rounded up.
-        let growth = NTPDuration.nanoseconds(elapsedNanoseconds / 1_000_000 * Self.assumedDriftPPM + 1)
-        let bound = errorBound.saturatingAdd(growth)
-        let current = time + NTPDuration.nanoseconds(elapsedNanoseconds)
+        let (seconds, attoseconds) = max(MonotonicClock.now() - madeAtMonotonic, .zero).components
+        let elapsed = NTPDuration(seconds: seconds, nanoseconds: attoseconds / 1_000_000_000)
+        // assumedDriftPPM of the elapsed time, rounded up (NTPDuration saturates, never wraps).
+        let bound = errorBound + NTPDuration(rawValue: elapsed.rawValue / 1_000_000 * Self.assumedDriftPPM + 1)
+        let current = time + elapsed
         return (current, current - bound, current + bound)
     }
 }

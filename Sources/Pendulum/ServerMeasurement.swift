@@ -56,6 +56,6 @@ public struct ServerMeasurement: Sendable, Hashable {
         let precision = exponent < 0 ? NTPDuration.zero : exponent > 62 ? NTPDuration.max : NTPDuration(rawValue: 1 << exponent)
         let frequency = NTPDuration(rawValue: delay.magnitude.rawValue / 1_000_000 * 15)
         return [delay.magnitude.halved, header.rootDelay.duration.halved, header.rootDispersion.duration, precision, frequency]
-            .reduce(.zero) { $0.saturatingAdd($1) }
+            .reduce(.zero, +)
     }
 }

@@ -33,17 +33,19 @@ struct SecureTimeTests {
         }
     }
 
-    /// Cancelling the calling task ends the blocking query (which would wait 30 s) at once.
+    /// Cancelling the calling task ends the blocking query (which would wait 60 s) at once. The
+    /// limit is loose on purpose: run beside blocking tests in one process, the test's own task
+    /// has waited 14 s for a cooperative thread; only a query that ran on proves nothing ended it.
     @Test func cancellingTheTaskEndsTheQuery() async throws {
         let silent = try SilentPort()
         defer { silent.close() }
-        let options = SecureTimeOptions(samplesPerServer: 8, interval: .seconds(3), timeout: .seconds(30))
+        let options = SecureTimeOptions(samplesPerServer: 8, interval: .seconds(8), timeout: .seconds(60))
         let started = ContinuousClock.now
         let task = Task { try await SecureTime.now(from: [.unauthenticated("127.0.0.1", port: silent.port)], options: options) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: SecureTimeError.cancelled) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(10), "the query went on after the cancellation")
+        #expect(ContinuousClock.now - started < .seconds(30), "the query went on after the cancellation")
     }
 
     /// The same while the NTS-KE server's TLS handshake hangs.
@@ -51,11 +53,11 @@ struct SecureTimeTests {
         let silent = try SilentPort(tcp: true)
         defer { silent.close() }
         let started = ContinuousClock.now
-        let task = Task { try await SecureTime.now(from: [.nts("127.0.0.1", keyExchangePort: silent.port)], options: SecureTimeOptions(timeout: .seconds(30))) }
+        let task = Task { try await SecureTime.now(from: [.nts("127.0.0.1", keyExchangePort: silent.port)], options: SecureTimeOptions(timeout: .seconds(60))) }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         await #expect(throws: SecureTimeError.cancelled) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(10), "the key exchange went on after the cancellation")
+        #expect(ContinuousClock.now - started < .seconds(30), "the key exchange went on after the cancellation")
     }
 
     /// A reading 10 s old: carried forward by the monotonic clock, its bound grown by 15 ppm of
