@@ -221,6 +221,24 @@ def time_within(series):
     return first, settled
 
 
+def startup_errors(run_series, run_bounds, warmup):
+    """Each client's errors from its first synchronised sample to the end of the warm-up, all
+    runs: how far it wandered while settling. Ours counts from its first published bound (it
+    publishes one once synchronised), chrony's samples before synchronisation are not recorded;
+    so neither is charged for the time before it claimed to know the time."""
+    ours, chrony = [], []
+    for series, bounds in zip(run_series, run_bounds):
+        synchronised = bounds[0][0] if bounds else None
+        for t, o, c in series:
+            if t >= warmup:
+                continue
+            if o is not None and synchronised is not None and t >= synchronised:
+                ours.append(o)
+            if c is not None:
+                chrony.append(c)
+    return ours, chrony
+
+
 def polyline(points, x_of, y_of, colour):
     text = " ".join(f"{x_of(t):.1f},{y_of(v):.1f}" for t, v in points)
     return f'<polyline fill="none" stroke="{colour}" stroke-width="1.2" points="{text}"/>'
@@ -290,6 +308,10 @@ def report(out):
             bound_rows = [b for run in range(1, runs + 1)
                           for b in load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv"))]
             bound_after_warmup = [b for t, b, _ in bound_rows if t >= warmup]
+            startup = startup_errors(run_series, [load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv"))
+                                                  for run in range(1, runs + 1)], warmup)
+            ours_startup = statistics(startup[0], 0)["rms_us"]
+            chrony_startup = statistics(startup[1], 0)["rms_us"]
             ours_first, ours_settled = time_within([(t, o) for t, o, _ in run_series[0]])
             chrony_first, chrony_settled = time_within([(t, c) for t, _, c in run_series[0]])
 
@@ -303,6 +325,7 @@ def report(out):
                 "ours": ours_stats, "chrony": chrony_stats, "rms_ratio": ratio,
                 "ours_first_within_100us_s": ours_first, "ours_settled_within_100us_s": ours_settled,
                 "chrony_first_within_100us_s": chrony_first, "chrony_settled_within_100us_s": chrony_settled,
+                "ours_startup_rms_us": ours_startup, "chrony_startup_rms_us": chrony_startup,
                 "ours_rss_kib": last("ours", "rss_kib"), "chrony_rss_kib": last("chrony", "rss_kib"),
                 "ours_cpu_seconds": last("ours", "cpu_seconds"), "chrony_cpu_seconds": last("chrony", "cpu_seconds"),
                 "bound_samples": len(bound_rows), "bound_violations": sum(1 for _, _, v in bound_rows if v),
@@ -332,6 +355,13 @@ def report(out):
             if missing:
                 lines.append(f"{'':<11} (missing samples: ours {o['missing']}, chrony {c['missing']})")
         lines.append("")
+    lines.append(f"start-up: RMS error in µs from each client's first synchronised sample to the end of the {warmup} s warm-up"
+                 f" ({runs} run{'s' if runs != 1 else ''}), ours / chrony (ratio)")
+    for r in results:
+        ours_s, chrony_s = r["ours_startup_rms_us"], r["chrony_startup_rms_us"]
+        ratio = fmt(ours_s / chrony_s, 2) if ours_s is not None and chrony_s else "-"
+        lines.append(f"{r['polling'] + '-' + r['scenario']:<20} {fmt(ours_s):>9} / {fmt(chrony_s):<9} ({ratio})")
+    lines.append("")
     lines.append("published error bound (ours): samples from the first synchronisation on, how many the true error"
                  " exceeded (a violation is a bug), mean bound after the warm-up in µs")
     for r in results:
