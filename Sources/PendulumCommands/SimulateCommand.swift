@@ -44,6 +44,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Probability that a packet is lost, each direction.") var loss: Double = 0
     @Option(help: "Simulated second from which both directions take --delay-step longer.") var delayStepAt: Double?
     @Option(help: "Extra one-way delay from --delay-step-at on, s.") var delayStep: Double = 0
+    @Option(help: "Extra delay of the first request to each server (a cold path), s.") var firstRequestDelay: Double = 0
     @Option(help: "Number of servers.") var sources: Int = 1
     @Option(help: "How many of them are falsetickers.") var falsetickers: Int = 0
     @Option(help: "A falseticker's time error, s.") var falsetickerOffset: Double = 1
@@ -72,7 +73,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("need 0 <= --warmup < --duration <= 1e8")
         }
         guard (0...1).contains(loss) else { throw ValidationError("--loss is a probability") }
-        guard baseDelay >= 0, jitter >= 0, asymmetry >= -baseDelay else {
+        guard baseDelay >= 0, jitter >= 0, asymmetry >= -baseDelay, firstRequestDelay >= 0, firstRequestDelay <= 10 else {
             throw ValidationError("delays must be non-negative")
         }
         _ = try pollLimits()
@@ -109,6 +110,7 @@ struct SimulateCommand: ParsableCommand {
                 timeErrorDrift: isFalse ? falsetickerDrift : 0
             )
             if let delayStepAt { server.pathStep = (delayStepAt, delayStep) }
+            server.firstRequestExtraDelay = firstRequestDelay
             servers.append(server)
         }
         var discipline = DisciplineConfiguration()

@@ -15,6 +15,11 @@ public struct SimulatedServer: Sendable {
     public var processingTime: Double
     /// From this true time on, both directions take `extra` seconds longer (a new route).
     public var pathStep: (at: Double, extra: Double)?
+    /// The first request to the server takes this much longer on its way (s): a cold path
+    /// (address resolution on the last hop, a NAT binding or a relay opened for it). One
+    /// late request makes the first exchange, the one a start-up step is taken from, look
+    /// asymmetric.
+    public var firstRequestExtraDelay: Double = 0
 
     public init(
         up: DelayModel, down: DelayModel, timeError: Double = 0, timeErrorDrift: Double = 0,

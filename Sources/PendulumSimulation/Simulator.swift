@@ -88,6 +88,7 @@ public struct Simulator: Sendable {
             var arrival: Double
         }
         var inFlight: [Reply] = []
+        var pathsUsed = Set<Int>()
 
         func serverTime(_ server: SimulatedServer, at time: Double) -> NTPTimestamp {
             scenario.startTime + NTPDuration(approximateSeconds: time + server.error(at: time))
@@ -100,7 +101,11 @@ public struct Simulator: Sendable {
             guard let index = addresses.firstIndex(of: address) else { return }
             serverOf[id] = index
             let server = servers[index]
-            let upDelay = server.up.sample(&random) + server.extraDelay(at: sendTime)
+            var upDelay = server.up.sample(&random) + server.extraDelay(at: sendTime)
+            if !pathsUsed.contains(index) {
+                pathsUsed.insert(index)
+                upDelay += server.firstRequestExtraDelay
+            }
             let downDelay = server.down.sample(&random) + server.extraDelay(at: sendTime)
             let requestLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
             let replyLost = scenario.loss > 0 && random.nextUnit() < scenario.loss
