@@ -360,7 +360,12 @@ public struct ClockDiscipline: Sendable {
         // The interval until the primary's next sample: during a burst that is the burst's
         // second, not minpoll, so a start-up offset is gone by the end of the burst.
         let primaryPoll = PollSettings.seconds(log2: sources[selection.primary]?.poll.nextIntervalLog2 ?? 0)
-        let slewTime = max(configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
+        // The burst is there to set the clock in seconds, so within it the floor that keeps
+        // regular polling from chasing each sample does not apply: it held the error of a first
+        // exchange sent down a cold path (one request late, as the first packet to a host that
+        // waits for address resolution) for ten seconds and more at 1 s polling.
+        let inStartupBurst = sources[selection.primary]?.poll.inStartupBurst ?? false
+        let slewTime = max(inStartupBurst ? primaryPoll : configuration.minimumSlewTime, configuration.slewPollFactor * primaryPoll)
         // An earlier slew still running shows in the filter's frequency, so it ends here.
         let base = frequencyCorrection + selection.frequency
         var wanted = base + offset / slewTime

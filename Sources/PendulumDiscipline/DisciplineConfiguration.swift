@@ -52,7 +52,8 @@ public struct DisciplineConfiguration: Sendable, Hashable {
     /// seconds. The filter's offset is already its best estimate, so it is removed within two
     /// polls: over eight (as before) a known error stood for minutes; within one, a single lost
     /// reply let the slew run on to twice the offset. The floor of a few seconds keeps 1 s
-    /// polling from chasing each sample (16 s held a start-up residual for 15 s).
+    /// polling from chasing each sample (16 s held a start-up residual for 15 s); it does not
+    /// apply during the start-up burst, where the offset goes within two burst intervals.
     public var minimumSlewTime: Double = 4
     public var slewPollFactor: Double = 2
     /// Extra uncertainty assumed for a source beyond its filter's (s): the half-width floor of

@@ -39,7 +39,8 @@ public struct PollController: Sendable, Hashable {
         startupPollsRemaining = 2 * burstCount
     }
 
-    private var inStartupBurst: Bool { startupAnswersWanted > 0 && startupPollsRemaining > 0 }
+    /// Quick polls of the start-up burst are still wanted.
+    var inStartupBurst: Bool { startupAnswersWanted > 0 && startupPollsRemaining > 0 }
 
     /// The log2 interval to wait before the next poll.
     public var nextIntervalLog2: Int {

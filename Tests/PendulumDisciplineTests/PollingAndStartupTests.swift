@@ -198,6 +198,27 @@ import Testing
         }
         #expect(abs(frequency - 0.001 / 32) < 1e-9)
     }
+
+    /// During the start-up burst an offset left by the step (the first exchange was one-sided)
+    /// is slewed within two burst intervals, not over the 4 s floor of regular polling; once
+    /// the burst is over the floor is back.
+    @Test func theStartupBurstSlewsWithinTwoBurstIntervals() {
+        func slewTime(afterAnswers answers: Int) -> Double? {
+            var discipline = ClockDiscipline()
+            let id = SourceID(1)
+            discipline.addSource(id, polling: PollSettings(limits: 0...0))
+            for poll in 0..<answers {
+                discipline.pollSent(to: id)
+                _ = discipline.handle(measurement(offset: 0, at: Double(poll)), from: id)
+            }
+            discipline.pollSent(to: id)
+            return discipline.handle(measurement(offset: 0.0002, at: Double(answers)), from: id).slewDuration?.seconds
+        }
+        // Answers 1-7 of the eight are in the burst; the eighth ends it.
+        #expect(slewTime(afterAnswers: 3) == 2)
+        #expect(slewTime(afterAnswers: 6) == 2)
+        #expect(slewTime(afterAnswers: 7) == 4)
+    }
 }
 
 /// An interleaved answer completes the previous exchange, one poll old: the discipline filters

@@ -208,7 +208,8 @@ import Testing
         let frequencies = slewed.compactMap { if case .steer(.setFrequency(let value)) = $0 { value } else { nil } }
         let slewing = try #require(frequencies.last)
         let duration = try #require(World.timer(.slewEnd, in: slewed))
-        #expect(duration >= .seconds(4))
+        // Still in the start-up burst: within two of its 1 s intervals.
+        #expect(duration == .seconds(2))
         let ended = harness.core.timerFired(.slewEnd, at: harness.now + duration)
         guard case .steer(.setFrequency(let after))? = ended.first, ended.count == 1 else {
             Issue.record("no frequency set at the slew's end: \(ended)")
