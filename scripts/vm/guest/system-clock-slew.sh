@@ -25,6 +25,9 @@ startup-step-threshold-seconds = 0.2
 step-threshold-seconds = 0.2
 CONF
 
+# Where it starts, measured before the daemon runs: the start-up burst slews within seconds,
+# so the first sample after the start already shows part of the slew.
+kernel_clock sample "$SERVER" 1 "$RESULTS/before.jsonl"
 start_daemon ntpd.log
 kernel_clock sample "$SERVER" 30 "$RESULTS/samples.jsonl"
 stop_daemon
