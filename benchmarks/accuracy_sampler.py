@@ -305,11 +305,10 @@ def report(out):
             ratio = None
             if ours_stats["rms_us"] is not None and chrony_stats["rms_us"]:
                 ratio = ours_stats["rms_us"] / chrony_stats["rms_us"]
-            bound_rows = [b for run in range(1, runs + 1)
-                          for b in load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv"))]
+            run_bounds = [load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv")) for run in range(1, runs + 1)]
+            bound_rows = [b for bounds in run_bounds for b in bounds]
             bound_after_warmup = [b for t, b, _ in bound_rows if t >= warmup]
-            startup = startup_errors(run_series, [load_bounds(os.path.join(out, f"run-{run}", f"{name}.csv"))
-                                                  for run in range(1, runs + 1)], warmup)
+            startup = startup_errors(run_series, run_bounds, warmup)
             ours_startup = statistics(startup[0], 0)["rms_us"]
             chrony_startup = statistics(startup[1], 0)["rms_us"]
             ours_first, ours_settled = time_within([(t, o) for t, o, _ in run_series[0]])
