@@ -97,7 +97,9 @@ let package = Package(
             name: "Pendulum",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumBoundedTime",
+                "PendulumClientEngine", "PendulumNTPClient", "PendulumDiscipline",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -110,12 +112,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The client half of the daemon: the event loop around the client core, observation, metrics.
+        // The client core's event loop: sockets, timers, name lookups and NTS-KE around
+        // NTPClientCore, steering one clock. Shared by pendulum-ntpd and the library's
+        // DisciplinedClock, so it carries no metrics or observation socket.
+        .target(
+            name: "PendulumClientEngine",
+            dependencies: [
+                "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline", "PendulumNTPClient",
+                "PendulumBoundedTime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The daemons' observation: status socket, snapshots, metrics, log format.
         .target(
             name: "PendulumSync",
             dependencies: [
                 "PendulumTime", "PendulumNTP", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumDiscipline", "PendulumNTPClient",
-                "PendulumBoundedTime",
+                "PendulumBoundedTime", "PendulumClientEngine",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -138,7 +153,7 @@ let package = Package(
             name: "PendulumNTPDaemon",
             dependencies: [
                 "PendulumNTPServer", "PendulumDaemonConfig", "PendulumIO", "PendulumNTS", "PendulumNTSKE", "PendulumTime", "CPendulumShim",
-                "PendulumSync", "PendulumDiscipline", "PendulumNTPClient", "PendulumFiles", "PendulumBoundedTime", .product(name: "Logging", package: "swift-log"),
+                "PendulumSync", "PendulumClientEngine", "PendulumDiscipline", "PendulumNTPClient", "PendulumFiles", "PendulumBoundedTime", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -209,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "Pendulum", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "PendulumClientEngine", "Pendulum", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

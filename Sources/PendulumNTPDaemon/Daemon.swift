@@ -10,6 +10,7 @@ import PendulumNTS
 import PendulumNTSKE
 import PendulumNTPClient
 import PendulumBoundedTime
+import PendulumClientEngine
 import PendulumSync
 import PendulumTime
 

@@ -1,6 +1,6 @@
 import Logging
 import Synchronization
-import PendulumSync
+import PendulumClientEngine
 
 /// Writes the drift file hourly while synchronised and once at stop, as chrony does: often
 /// enough that a crash loses little, rarely enough not to wear flash storage.

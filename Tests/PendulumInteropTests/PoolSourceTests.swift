@@ -3,6 +3,7 @@ import Logging
 import PendulumDiscipline
 import PendulumIO
 import PendulumNTPClient
+import PendulumClientEngine
 import PendulumSync
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import Pendulum
+@testable import Pendulum
 import PendulumTime
 import Testing
 
@@ -36,6 +36,49 @@ import Testing
             #expect(measurement.aead == 15 && (measurement.cookies ?? 0) >= 1, "\(measurement)")
         }
         print("SecureTime: offset \(reading.offsetFromSystemClock) ± \(reading.errorBound) from \(reading.agreeing.count) agreeing; falseticker \(reading.falsetickers.map { "\($0.port) \($0.offset)" })")
+    }
+
+    /// A program's own disciplined clock (`DisciplinedClock`), started 0.5 s wrong, following the
+    /// same three servers once a second: steered to the agreeing ones, true time inside its
+    /// bound, the wrong server outvoted.
+    @Test func aDisciplinedClockFollowsTheAgreeingServersAndOutvotesTheWrongOne() async throws {
+        let certificate = try TestCertificate()
+        defer { certificate.remove() }
+        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
+        defer { chronys.forEach { $0.stop() } }
+        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        defer { wrong.remove() }
+        let servers = try [chronys[0].ntsKEPort, wrong.ntsKEPort, chronys[1].ntsKEPort].map {
+            TimeServer.nts("127.0.0.1", keyExchangePort: try #require($0), caFile: certificate.certificatePath)
+        }
+        let clock = try DisciplinedClock(servers: servers, options: DisciplinedClockOptions(pollLog2: 0...0), logger: nil, initialOffset: .milliseconds(-500))
+        #expect(abs(clock.now().offsetFromSystemClock.seconds + 0.5) < 0.001)
+        defer { clock.stop() }
+        let started = ContinuousClock.now
+        let first = try await clock.waitUntilSynchronized(timeout: .seconds(30))
+        let synchronizedAfter = ContinuousClock.now - started
+        let firstBound = try #require(first.errorBound)
+        #expect(abs(first.offsetFromSystemClock.seconds) <= firstBound.seconds, "first reading \(first)")
+        // Judge it over the next 10 s: chronyd -x serves this machine's clock, so the true
+        // offset of the disciplined clock is its offset from the system clock.
+        var worst = 0.0
+        var widest = 0.0
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(500))
+            let reading = clock.now()
+            let bound = try #require(reading.errorBound)
+            #expect(reading.synchronized)
+            #expect(abs(reading.offsetFromSystemClock.seconds) <= bound.seconds, "offset \(reading.offsetFromSystemClock) outside ±\(bound)")
+            worst = max(worst, abs(reading.offsetFromSystemClock.seconds))
+            widest = max(widest, bound.seconds)
+        }
+        #expect(worst < 0.001, "worst offset \(worst) s")
+        let sources = clock.sources
+        #expect(sources.map(\.server) == servers)
+        #expect(sources.filter(\.falseticker).map(\.server) == [servers[1]], "\(sources)")
+        let primary = sources.filter(\.primary).map(\.server)
+        #expect(primary == [servers[0]] || primary == [servers[2]], "\(sources)")
+        print("DisciplinedClock: synchronised after \(synchronizedAfter) (first reading \(first.offsetFromSystemClock) ± \(first.errorBound.map { "\($0)" } ?? "-")); worst offset \(worst * 1e6) µs, widest bound \(widest * 1e6) µs over 10 s; outvoted \(sources.filter(\.falseticker).map(\.server.description))")
     }
 
     /// The same from the command line: `pendulum query --nts` with three servers.

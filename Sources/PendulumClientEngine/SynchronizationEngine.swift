@@ -89,6 +89,9 @@ public final class SynchronizationEngine: @unchecked Sendable {
         }
     }
 
+    /// `stop()` was called.
+    public var isStopped: Bool { lock.withLock { stopping } }
+
     /// Stops the loop; returns once it has ended (at most one loop turn later).
     public func stop() {
         lock.withLock { stopping = true }
@@ -370,33 +373,17 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     // MARK: Observation
 
-    /// A consistent picture of the engine for status, metrics and serving.
-    public func snapshot() -> ObservationSnapshot {
-        let status = clock.status
+    /// The system's state and every source's, as of now on the steered clock: for status,
+    /// metrics and a library's evidence.
+    public func statuses() -> (system: SystemState, sources: [ClientSourceStatus]) {
         let now = NTPTimestamp(clock.now())
-        let (system, sources) = lock.withLock { (core.system, core.sourceStatuses(at: now)) }
-        return ObservationSnapshot(
-            system: .init(
-                synchronized: system.synchronized, stratum: system.stratum,
-                referenceID: ReferenceID(rawValue: system.referenceID).hex, leap: system.leap.rawValue,
-                offsetSeconds: system.offset, uncertaintySeconds: system.uncertainty,
-                rootDelaySeconds: system.rootDelay, rootDispersionSeconds: system.rootDispersion,
-                frequencyPPM: system.frequencyCorrection * 1e6
-            ),
-            clock: .init(kind: status.kind.rawValue, offsetFromSystemSeconds: status.offsetFromSystem?.seconds, frequencyPPM: status.frequencyPPM),
-            sources: sources.map { source in
-                ObservationSnapshot.Source(
-                    name: source.specification.displayAddress, address: source.address?.description,
-                    mode: source.specification.mode.rawValue, reachable: source.reach != 0, reach: source.reach,
-                    offsetSeconds: source.offsetSeconds, delaySeconds: source.delaySeconds,
-                    uncertaintySeconds: source.uncertaintySeconds, poll: source.pollLog2, stratum: source.stratum,
-                    nts: source.specification.mode == .nts, cookies: source.cookies,
-                    selected: source.selected, falseticker: source.falseticker,
-                    lastError: source.lastError, pool: source.specification.poolName
-                )
-            },
-            servers: []
-        )
+        return lock.withLock { (core.system, core.sourceStatuses(at: now)) }
+    }
+
+    /// How far the steered clock may be from true time at `time` (a reading of the steered
+    /// clock); nil before the first synchronisation.
+    public func errorBound(at time: UnixTime) -> ClockErrorBound? {
+        lock.withLock { core.errorBound(at: NTPTimestamp(time)) }
     }
 
     /// What a server running beside this engine should announce.
