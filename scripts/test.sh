@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the real peers (chrony, tshark, linuxptp,
-# NTPsec), builds, checks the library's DocC, smoke-runs every fuzz target, then runs unit and
+# NTPsec), builds (with the example app), checks the library's DocC, smoke-runs every fuzz target, then runs unit and
 # simulation tests in parallel and the interop tests one at a time.
 #   scripts/test.sh               everything
 #   FUZZ_SECONDS=60 scripts/test.sh   longer fuzz runs
@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 scripts/install-test-dependencies.sh
 swift build --build-tests
+# Examples/SecureTimeExample uses the library by path as an app would; the interop tests run
+# it. Built into the same scratch directory, it reuses every module already compiled.
+swift build --package-path Examples/SecureTimeExample --scratch-path .build
 # The library's documentation (DocC): a broken symbol link or a malformed page fails the run.
 swift package generate-documentation --target Pendulum --warnings-as-errors
 scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-10}"

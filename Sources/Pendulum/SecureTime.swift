@@ -1,8 +1,9 @@
 import NIOCore
+// An app works with the times and durations this library returns without a second import.
+@_exported import PendulumTime
 import PendulumIO
 import PendulumNTS
 import PendulumNTSKE
-import PendulumTime
 
 /// Authenticated time for an app, in one call:
 ///

@@ -81,6 +81,34 @@ import Testing
         print("DisciplinedClock: synchronised after \(synchronizedAfter) (first reading \(first.offsetFromSystemClock) ± \(first.errorBound.map { "\($0)" } ?? "-")); worst offset \(worst * 1e6) µs, widest bound \(widest * 1e6) µs over 10 s; outvoted \(sources.filter(\.falseticker).map(\.server.description))")
     }
 
+    /// Examples/SecureTimeExample, an app that uses the library by path (built by
+    /// scripts/test.sh), against the same three servers: one reading, then its own clock.
+    @Test func theExampleAppGetsAuthenticatedTimeAndKeepsItsOwnClock() throws {
+        let example = TestPaths.productsDirectory.appendingPathComponent("SecureTimeExample").path
+        guard FileManager.default.isExecutableFile(atPath: example) else {
+            Issue.record("\(example) is missing: scripts/test.sh builds it (swift build --package-path Examples/SecureTimeExample --scratch-path .build)")
+            return
+        }
+        let certificate = try TestCertificate()
+        defer { certificate.remove() }
+        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
+        defer { chronys.forEach { $0.stop() } }
+        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        defer { wrong.remove() }
+        let wrongPort = try #require(wrong.ntsKEPort)
+        let hosts = try [chronys[0].ntsKEPort, wrongPort, chronys[1].ntsKEPort].map { "127.0.0.1:\(try #require($0))" }
+        let result = try ChildProcess.run(example, ["--ca-file", certificate.certificatePath, "--follow", "5"] + hosts)
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("time: ") == true && lines.first?.hasSuffix("(authenticated)") == true, "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("agreeing: ") }.count == 2, "\(lines)")
+        #expect(lines.filter { $0.hasPrefix("outvoted: ") } == lines.filter { $0.hasPrefix("outvoted: nts://127.0.0.1:\(wrongPort) ") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("outvoted: ") } && !lines.contains { $0.hasPrefix("failed: ") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("disciplined after 5 s: synchronised, ") }, "\(lines)")
+        #expect(lines.contains("disciplined outvoted: nts://127.0.0.1:\(wrongPort)"), "\(lines)")
+        print(result.stdout)
+    }
+
     /// The same from the command line: `pendulum query --nts` with three servers.
     @Test func queryWithThreeServersReportsTheAgreedTimeAndTheOutvotedOne() throws {
         let certificate = try TestCertificate()
