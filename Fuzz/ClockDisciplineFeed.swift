@@ -56,7 +56,7 @@ public func fuzzClockDisciplineFeed(_ data: UnsafePointer<UInt8>, _ size: Int) -
             delay: NTPDuration(rawValue: Int64(Int32(truncatingIfNeeded: delay))),
             localTime: clock,
             rootDelay: NTPShort(rawValue: UInt32(root >> 16)), rootDispersion: NTPShort(rawValue: UInt32(root & 0xFFFF)),
-            stratum: UInt8(stratum), leap: LeapStatus(rawValue: UInt8(leap & 3)) ?? .none
+            stratum: UInt8(stratum), leap: LeapIndicator(rawValue: UInt8(leap & 3)) ?? .none
         )
         // op bit 1: the sample completes an earlier exchange (interleaved) and the actions are
         // applied later, at `clock` plus the advance again.

@@ -1,4 +1,5 @@
 import PendulumDiscipline
+import PendulumTime
 
 /// leap-seconds.list comes from a package or an operator's copy and is read at every start:
 /// whatever it holds must be refused cleanly, and a list that is accepted must be one the
@@ -14,7 +15,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     for probe in [table.entries[0].start - 1, table.entries[0].start, table.expiry - 1, table.expiry, Int64.min, Int64.max] {
         _ = table.taiOffset(at: probe)
-        for vote in [LeapStatus.none, .insertSecond, .deleteSecond, .unsynchronized] {
+        for vote in [LeapIndicator.none, .insertSecond, .deleteSecond, .unsynchronized] {
             _ = LeapSecondPolicy.decide(announced: vote, at: probe, table: table)
         }
     }

@@ -348,7 +348,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
                 let now = clock.now()
                 lock.withLock { lastUpdate = now }
             case .setLeap(let leap):
-                try clock.setLeap(LeapAnnouncement(leap))
+                try clock.setLeap(leap)
             case .setTAIOffset(let offset):
                 try clock.setTAIOffset(offset)
             }

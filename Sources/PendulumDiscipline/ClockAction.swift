@@ -8,7 +8,7 @@ public enum ClockAction: Sendable, Hashable {
     /// ppm, ×65536e6 for the kernel's ADJ_FREQUENCY units). It replaces the previous value.
     case setFrequency(Double)
     /// Announce (or cancel) a leap second at the end of the current UTC day.
-    case setLeap(LeapStatus)
+    case setLeap(LeapIndicator)
     /// Tell the clock TAI − UTC in seconds (the kernel's ADJ_TAI, which CLOCK_TAI adds), from a
     /// leap-seconds.list. The kernel moves it by itself when it carries out a leap second.
     case setTAIOffset(Int)

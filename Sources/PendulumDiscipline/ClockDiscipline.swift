@@ -43,7 +43,7 @@ public struct ClockDiscipline: Sendable {
         var reach: UInt8 = 0
         var referenceID: UInt32
         var stratum: UInt8 = 16
-        var leap: LeapStatus = .unsynchronized
+        var leap: LeapIndicator = .unsynchronized
         var rootDelay: Double = 0
         var rootDispersion: Double = 0
         var lastJump: (time: Double, amount: Double)?
@@ -62,9 +62,9 @@ public struct ClockDiscipline: Sendable {
     private var hasSynchronized = false
     /// The primary's frequency uncertainty at the last steering, s/s.
     private var lastFrequencyUncertainty: Double?
-    private var announcedLeap = LeapStatus.none
+    private var announcedLeap = LeapIndicator.none
     /// What the selected sources voted at the last selection, before `LeapSecondPolicy`.
-    private var leapVote = LeapStatus.none
+    private var leapVote = LeapIndicator.none
     /// The midnight (Unix seconds) of the leap second last announced: samples around it are
     /// not trusted.
     private var leapMidnight: Int64?

@@ -11,7 +11,7 @@ import PendulumTime
 ///   reaches this far: selection counts votes), and only on the last day of June or December,
 ///   the only ends of month the IERS has ever used.
 public enum LeapSecondPolicy {
-    public static func decide(announced: LeapStatus, at unixSeconds: Int64, table: LeapSecondTable?) -> LeapStatus {
+    public static func decide(announced: LeapIndicator, at unixSeconds: Int64, table: LeapSecondTable?) -> LeapIndicator {
         if let table, !table.isExpired(at: unixSeconds) {
             return table.leap(atEndOfDayContaining: unixSeconds)
         }

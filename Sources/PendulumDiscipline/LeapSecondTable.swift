@@ -55,7 +55,7 @@ public struct LeapSecondTable: Sendable, Hashable {
     }
 
     /// The leap second at the end of the UTC day containing this instant, if the list has one.
-    public func leap(atEndOfDayContaining unixSeconds: Int64) -> LeapStatus {
+    public func leap(atEndOfDayContaining unixSeconds: Int64) -> LeapIndicator {
         let nextMidnight = CivilDate.midnight(after: unixSeconds)
         guard let index = entries.firstIndex(where: { $0.start == nextMidnight }), index > 0 else { return .none }
         return entries[index].taiOffset > entries[index - 1].taiOffset ? .insertSecond : .deleteSecond

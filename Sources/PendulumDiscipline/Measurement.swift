@@ -12,14 +12,14 @@ public struct Measurement: Sendable, Hashable {
     public var rootDelay: NTPShort
     public var rootDispersion: NTPShort
     public var stratum: UInt8
-    public var leap: LeapStatus
+    public var leap: LeapIndicator
     /// The reference ID the source itself reports (its upstream), used for loop detection.
     public var sourceReferenceID: UInt32
 
     public init(
         offset: NTPDuration, delay: NTPDuration, localTime: NTPTimestamp,
         rootDelay: NTPShort = .zero, rootDispersion: NTPShort = .zero,
-        stratum: UInt8 = 1, leap: LeapStatus = .none, sourceReferenceID: UInt32 = 0
+        stratum: UInt8 = 1, leap: LeapIndicator = .none, sourceReferenceID: UInt32 = 0
     ) {
         self.offset = offset
         self.delay = delay
@@ -37,7 +37,7 @@ public struct Measurement: Sendable, Hashable {
     public init(
         t1: NTPTimestamp, t2: NTPTimestamp, t3: NTPTimestamp, t4: NTPTimestamp,
         rootDelay: NTPShort = .zero, rootDispersion: NTPShort = .zero,
-        stratum: UInt8 = 1, leap: LeapStatus = .none, sourceReferenceID: UInt32 = 0
+        stratum: UInt8 = 1, leap: LeapIndicator = .none, sourceReferenceID: UInt32 = 0
     ) {
         self.init(
             offset: NTPDuration.midpoint(t2 - t1, t3 - t4),

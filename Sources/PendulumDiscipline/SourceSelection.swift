@@ -1,3 +1,5 @@
+import PendulumTime
+
 /// One source's current estimate, as selection sees it.
 public struct SourceCandidate: Sendable, Hashable {
     public var id: SourceID
@@ -9,7 +11,7 @@ public struct SourceCandidate: Sendable, Hashable {
     /// what no measurement can reveal (half the path delay, the server's root distance).
     public var bound: Double
     public var stratum: UInt8
-    public var leap: LeapStatus
+    public var leap: LeapIndicator
     public var rootDelay: Double
     public var rootDispersion: Double
     public var delay: Double
@@ -24,7 +26,7 @@ public struct SelectionResult: Sendable, Hashable {
     public var offset: Double
     public var variance: Double
     public var frequency: Double
-    public var leap: LeapStatus
+    public var leap: LeapIndicator
 }
 
 /// Interval intersection (Marzullo's algorithm as RFC 5905 uses it), then a covariance-weighted
@@ -92,7 +94,7 @@ public enum SourceSelection {
         var frequency = 0.0
         var primary = first
         var primaryVariance = Double.infinity
-        var votes: [LeapStatus: Int] = [:]
+        var votes: [LeapIndicator: Int] = [:]
         for survivor in survivors {
             let rootTerm = (survivor.rootDelay / 2 + survivor.rootDispersion)
             let variance = max(survivor.variance + rootTerm * rootTerm / 3, 1e-30)
@@ -107,8 +109,8 @@ public enum SourceSelection {
             votes[survivor.leap, default: 0] += 1
         }
         // A leap is announced only when more than half of the survivors announce it.
-        var leap = LeapStatus.none
-        for status in [LeapStatus.insertSecond, .deleteSecond] where 2 * (votes[status] ?? 0) > survivors.count {
+        var leap = LeapIndicator.none
+        for status in [LeapIndicator.insertSecond, .deleteSecond] where 2 * (votes[status] ?? 0) > survivors.count {
             leap = status
         }
         return SelectionResult(

@@ -1,9 +1,11 @@
+import PendulumTime
+
 /// What a server built on this clock advertises, and what `pendulum status` shows.
 public struct SystemState: Sendable, Hashable {
     public var synchronized = false
     public var stratum: UInt8 = 16
     public var referenceID: UInt32 = 0
-    public var leap: LeapStatus = .unsynchronized
+    public var leap: LeapIndicator = .unsynchronized
     /// Seconds.
     public var rootDelay: Double = 0
     public var rootDispersion: Double = 0

@@ -22,7 +22,7 @@ public struct NTPHeader: Sendable, Hashable {
     public static let byteCount = 48
 
     public init(
-        leap: LeapIndicator = .noWarning, version: UInt8 = 4, mode: NTPMode, stratum: UInt8 = 0,
+        leap: LeapIndicator = .none, version: UInt8 = 4, mode: NTPMode, stratum: UInt8 = 0,
         poll: Int8 = 0, precision: Int8 = 0, rootDelay: NTPShort = .zero, rootDispersion: NTPShort = .zero,
         referenceID: ReferenceID = ReferenceID(rawValue: 0), referenceTimestamp: NTPTimestamp = .zero,
         originTimestamp: NTPTimestamp = .zero, receiveTimestamp: NTPTimestamp = .zero,

@@ -1,11 +1,3 @@
-/// The two-bit leap indicator of an NTP header.
-public enum LeapIndicator: UInt8, Sendable, Hashable, CaseIterable {
-    case noWarning = 0
-    case lastMinuteHas61Seconds = 1
-    case lastMinuteHas59Seconds = 2
-    case unsynchronized = 3
-}
-
 /// The three-bit association mode of an NTP header. All eight values are representable so that
 /// a parser can report exactly which one it refused.
 public enum NTPMode: UInt8, Sendable, Hashable, CaseIterable {

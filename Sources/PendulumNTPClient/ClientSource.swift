@@ -143,7 +143,7 @@ struct ClientSource: Sendable {
             let measurement = Measurement(
                 t1: reply.t1, t2: reply.t2, t3: reply.t3, t4: reply.t4,
                 rootDelay: header.rootDelay, rootDispersion: header.rootDispersion, stratum: header.stratum,
-                leap: LeapStatus(rawValue: header.leap.rawValue) ?? .unsynchronized,
+                leap: header.leap,
                 sourceReferenceID: header.referenceID.rawValue
             )
             return .measurement(measurement, receivedAt: arrival, unusable: straddledStep || repeated)

@@ -5,6 +5,7 @@ import PendulumNTP
 import PendulumNTPServer
 import PendulumSync
 import Synchronization
+import PendulumTime
 
 /// A server with no sources serving its own clock (`local-stratum`) still owes its clients the
 /// published leap seconds: from the leap-seconds.list it announces them on the day (LI 1 or 2)
@@ -14,7 +15,7 @@ final class LocalLeapKeeper: Sendable {
     private let table: LeapSecondTable?
     private let clock: any SteerableClock
     private let logger: Logger
-    private let applied = Mutex(LeapStatus.none)
+    private let applied = Mutex(LeapIndicator.none)
     /// TAI − UTC last given to the clock: the kernel's CLOCK_TAI follows it.
     private let appliedTAIOffset = Mutex<Int?>(nil)
 
@@ -39,9 +40,9 @@ final class LocalLeapKeeper: Sendable {
         Self.servedState(stratum: stratum, leap: LeapSecondPolicy.decide(announced: .none, at: clock.now().seconds, table: table))
     }
 
-    private static func servedState(stratum: UInt8, leap: LeapStatus) -> ServerClockState {
+    private static func servedState(stratum: UInt8, leap: LeapIndicator) -> ServerClockState {
         var state = ServerClockState.local(stratum: stratum)
-        state.leap = LeapIndicator(rawValue: leap.rawValue) ?? .noWarning
+        state.leap = leap
         return state
     }
 
@@ -59,14 +60,14 @@ final class LocalLeapKeeper: Sendable {
         }
     }
 
-    private func apply(_ leap: LeapStatus) {
+    private func apply(_ leap: LeapIndicator) {
         let changed = applied.withLock { applied in
             defer { applied = leap }
             return applied != leap
         }
         guard changed else { return }
         do {
-            try clock.setLeap(LeapAnnouncement(leap))
+            try clock.setLeap(leap)
             logger.notice(leap == .none ? "no leap second at the end of today" : "leap second at the end of today (leap-seconds.list): \(leap)")
         } catch {
             logger.error("clock refused the leap second: \(error)")

@@ -17,7 +17,7 @@ enum ServedClockState {
         }
         let age = max(0, (now - lastUpdate).seconds)
         return ServerClockState(
-            leap: LeapIndicator(rawValue: system.leap.rawValue) ?? .unsynchronized,
+            leap: system.leap,
             stratum: system.stratum,
             referenceID: ReferenceID(rawValue: system.referenceID),
             referenceTimestamp: NTPTimestamp(lastUpdate),

@@ -37,7 +37,7 @@ public struct ServerClockState: Sendable, Hashable {
     /// A server that trusts its own clock, as `local-stratum` configures: reference id "LOCL",
     /// reference time = the moment of the answer.
     public static func local(stratum: UInt8, precision: Int8 = -20) -> ServerClockState {
-        ServerClockState(leap: .noWarning, stratum: min(max(stratum, 1), 15), referenceID: ReferenceID(ascii: "LOCL"),
+        ServerClockState(leap: .none, stratum: min(max(stratum, 1), 15), referenceID: ReferenceID(ascii: "LOCL"),
                          referenceTimestamp: .zero, rootDelay: .zero, rootDispersion: .zero, precision: precision, isSynchronized: true)
     }
 

@@ -96,6 +96,16 @@ public struct TimePropertiesDataset: Sendable, Hashable {
                   ptpTimescale: flags.contains(.ptpTimescale), timeSource: announce.timeSource)
     }
 
+    /// The leap second announced for the end of the day, as NTP and the discipline know it
+    /// (the two flags set at once, which no master should send, announce none).
+    public var leapIndicator: LeapIndicator {
+        switch (leap61, leap59) {
+        case (true, false): .insertSecond
+        case (false, true): .deleteSecond
+        default: .none
+        }
+    }
+
     /// The header flags announcing these properties.
     public var flags: PTPFlags {
         var flags: PTPFlags = []

@@ -302,8 +302,7 @@ public final class PTPDaemon {
                             ignored: counters.ignored, missingTransmitTimestamps: missingTransmitTimestamps,
                             sendErrors: sendErrors))
         let properties = instance.timeProperties
-        let leap: UInt8 = properties.leap61 ? 1 : (properties.leap59 ? 2 : 0)
-        published.snapshot = .ptpDaemon(ptp, leap: leap, clockKind: status.kind.rawValue,
+        published.snapshot = .ptpDaemon(ptp, leap: properties.leapIndicator.rawValue, clockKind: status.kind.rawValue,
                                         clockOffsetFromSystemSeconds: status.offsetFromSystem?.seconds,
                                         frequencyPPM: status.frequencyPPM)
     }

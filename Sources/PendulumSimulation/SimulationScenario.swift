@@ -75,7 +75,7 @@ public struct SimulationResult: Sendable {
     public var polls: Int
     public var duration: Double
     public var servers: Int
-    public var announcedLeap: LeapStatus
+    public var announcedLeap: LeapIndicator
     public var finalSystem: SystemState
     /// The client core's log lines and the frequency it set, when the scenario asked for them.
     public var log: [(time: Double, message: String)] = []

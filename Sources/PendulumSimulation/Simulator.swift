@@ -74,7 +74,7 @@ public struct Simulator: Sendable {
         var log: [(time: Double, message: String)] = []
         var everSelected = Set<SourceID>()
         var everPrimary = Set<SourceID>()
-        var announcedLeap = LeapStatus.none
+        var announcedLeap = LeapIndicator.none
         var polls = 0
         var externalSteps = scenario.externalSteps.sorted { $0.time < $1.time }[...]
         let duration = Int(scenario.duration)
@@ -114,7 +114,7 @@ public struct Simulator: Sendable {
             guard !requestLost, !server.isDown(at: arrival) else { return }
             let receive = serverTime(server, at: arrival)
             let transmit = serverTime(server, at: replyTime)
-            let leap = LeapIndicator(rawValue: UInt8((arrival >= server.leapFrom ? server.leap : 0) & 3)) ?? .noWarning
+            let leap = LeapIndicator(rawValue: UInt8((arrival >= server.leapFrom ? server.leap : 0) & 3)) ?? .none
             let state = ServerClockState(
                 leap: leap, stratum: server.stratum, referenceID: ReferenceID(ascii: "SIM"), referenceTimestamp: receive,
                 rootDelay: .zero, rootDispersion: NTPShort(rawValue: 1), precision: -20, isSynchronized: true

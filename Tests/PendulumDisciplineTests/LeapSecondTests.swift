@@ -128,7 +128,7 @@ import Testing
     /// A discipline with three sources answering once a second from `start` (Unix seconds);
     /// `leaps` are what each announces.
     func run(
-        from start: Int64, seconds: Int, leaps: [LeapStatus], table: LeapSecondTable? = nil,
+        from start: Int64, seconds: Int, leaps: [LeapIndicator], table: LeapSecondTable? = nil,
         offset: (_ second: Int) -> Double = { _ in 0 }
     ) -> (actions: [(Int, ClockAction)], events: [DisciplineEvent], discipline: ClockDiscipline) {
         var configuration = DisciplineConfiguration()
@@ -154,7 +154,7 @@ import Testing
         return (actions, events, discipline)
     }
 
-    func leaps(_ actions: [(Int, ClockAction)]) -> [(Int, LeapStatus)] {
+    func leaps(_ actions: [(Int, ClockAction)]) -> [(Int, LeapIndicator)] {
         actions.compactMap { second, action in if case .setLeap(let leap) = action { (second, leap) } else { nil } }
     }
 

@@ -1,10 +1,11 @@
 import Testing
+import PendulumTime
 
 @testable import PendulumDiscipline
 
 @Suite struct SourceSelectionTests {
     func candidate(_ id: Int, _ offset: Double, bound: Double = 0.001, variance: Double = 1e-8,
-                   leap: LeapStatus = .none) -> SourceCandidate {
+                   leap: LeapIndicator = .none) -> SourceCandidate {
         SourceCandidate(
             id: SourceID(id), offset: offset, variance: variance, frequency: 0, bound: bound, stratum: 1,
             leap: leap, rootDelay: 0, rootDispersion: 0, delay: 0.001

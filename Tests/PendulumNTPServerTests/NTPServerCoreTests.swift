@@ -20,7 +20,7 @@ import PendulumTime
         #expect(header.receiveTimestamp == Fixture.t2)
         #expect(header.transmitTimestamp == Fixture.t3)
         #expect(header.stratum == 3)
-        #expect(header.leap == .noWarning)
+        #expect(header.leap == .none)
         #expect(header.referenceID == ReferenceID(ascii: "LOCL"))
         #expect(core.counters.responded == 1)
     }

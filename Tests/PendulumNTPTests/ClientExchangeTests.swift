@@ -11,7 +11,7 @@ import Testing
         let t2 = t1 + oneWay + offset
         let t3 = t2 + .microseconds(5)
         var header = NTPHeader(
-            leap: .noWarning, mode: .server, stratum: 2, poll: 6, precision: -20,
+            leap: .none, mode: .server, stratum: 2, poll: 6, precision: -20,
             rootDelay: NTPShort(rawValue: 100), rootDispersion: NTPShort(rawValue: 200),
             referenceID: ReferenceID(ipv4: (192, 0, 2, 1)), referenceTimestamp: t2 - .seconds(10),
             originTimestamp: exchange.request.header.transmitTimestamp, receiveTimestamp: t2, transmitTimestamp: t3
@@ -64,7 +64,7 @@ import Testing
         let (leap3, t4) = reply(offset: .zero, oneWay: .zero) { $0.leap = .unsynchronized }
         #expect(exchange.evaluate(reply: leap3, sent: t1, received: t4) == .failure(.serverUnsynchronized(leap: .unsynchronized, stratum: 2)))
         let (stratum16, _) = reply(offset: .zero, oneWay: .zero) { $0.stratum = 16 }
-        #expect(exchange.evaluate(reply: stratum16, sent: t1, received: t4) == .failure(.serverUnsynchronized(leap: .noWarning, stratum: 16)))
+        #expect(exchange.evaluate(reply: stratum16, sent: t1, received: t4) == .failure(.serverUnsynchronized(leap: .none, stratum: 16)))
     }
 
     @Test func nonServerModesAndGarbageAreIgnorable() {

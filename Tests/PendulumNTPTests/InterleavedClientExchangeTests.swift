@@ -16,7 +16,7 @@ import Testing
 
     func answer(origin: UInt64, receive: NTPTimestamp, transmit: NTPTimestamp) -> [UInt8] {
         NTPPacket(header: NTPHeader(
-            leap: .noWarning, mode: .server, stratum: 2, referenceID: ReferenceID(ipv4: (192, 0, 2, 1)),
+            leap: .none, mode: .server, stratum: 2, referenceID: ReferenceID(ipv4: (192, 0, 2, 1)),
             originTimestamp: NTPTimestamp(rawValue: origin), receiveTimestamp: receive, transmitTimestamp: transmit
         )).serialized()
     }

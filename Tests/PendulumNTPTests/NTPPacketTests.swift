@@ -18,7 +18,7 @@ let sampleServerReply: [UInt8] = [
     @Test func parsesEveryHeaderField() throws {
         let packet = try NTPPacket(parsing: sampleServerReply)
         let header = packet.header
-        #expect(header.leap == .noWarning)
+        #expect(header.leap == .none)
         #expect(header.version == 4)
         #expect(header.mode == .server)
         #expect(header.stratum == 2)

@@ -86,7 +86,7 @@ import Testing
         // root delay at least the path's round trip.
         #expect(result.finalSystem.stratum == 2)
         #expect(result.finalSystem.referenceID == 0x0A00_0002)
-        #expect(result.finalSystem.leap == LeapStatus.none)
+        #expect(result.finalSystem.leap == LeapIndicator.none)
         #expect(result.finalSystem.rootDelay >= 200e-6 && result.finalSystem.rootDelay < 5e-3)
         #expect(result.finalSystem.rootDispersion > 0 && result.finalSystem.rootDispersion < 1e-3)
         #expect(result.rmsOffset < 40e-6)

@@ -13,7 +13,7 @@ import Testing
     /// Stands still at a chosen moment and records what it is told.
     final class RecordingClock: SteerableClock, @unchecked Sendable {
         let moment: UnixTime
-        var leaps: [LeapAnnouncement] = []
+        var leaps: [LeapIndicator] = []
         var taiOffsets: [Int] = []
 
         init(at moment: UnixTime) { self.moment = moment }
@@ -24,7 +24,7 @@ import Testing
         var maximumFrequencyCorrection: Double { 500e-6 }
         func setFrequency(_ correction: Double) throws(ClockError) {}
         func step(by offset: NTPDuration) throws(ClockError) {}
-        func setLeap(_ leap: LeapAnnouncement) throws(ClockError) { leaps.append(leap) }
+        func setLeap(_ leap: LeapIndicator) throws(ClockError) { leaps.append(leap) }
         func setTAIOffset(_ seconds: Int) throws(ClockError) { taiOffsets.append(seconds) }
         func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError) {}
         var status: ClockStatus { OverlayClock().status }
@@ -40,7 +40,7 @@ import Testing
         let keeper = LocalLeapKeeper(table: table, clock: clock, logger: Logger(label: "test"))
         let served = keeper.tick(stratum: 1)
         _ = keeper.tick(stratum: 1)
-        #expect(served.leap == .lastMinuteHas61Seconds)
+        #expect(served.leap == .insertSecond)
         #expect(clock.leaps == [.insertSecond])
         #expect(clock.taiOffsets == [36])
     }
@@ -50,7 +50,7 @@ import Testing
         // 2018-03-01.
         let clock = RecordingClock(at: UnixTime(seconds: 1_519_862_400))
         let keeper = LocalLeapKeeper(table: table, clock: clock, logger: Logger(label: "test"))
-        #expect(keeper.tick(stratum: 1).leap == .noWarning)
+        #expect(keeper.tick(stratum: 1).leap == .none)
         #expect(clock.leaps.isEmpty, "nothing to withdraw: the clock was never told of a leap")
         #expect(clock.taiOffsets == [37])
     }

@@ -78,7 +78,7 @@ struct SecureTimeTests {
 
     @Test func theCorrectnessIntervalAddsHalfTheRoundTripAndWhatTheServerSaysOfItself() {
         let header = NTPHeader(
-            leap: .noWarning, mode: .server, stratum: 2, precision: -20,
+            leap: .none, mode: .server, stratum: 2, precision: -20,
             rootDelay: NTPShort(rawValue: 1 << 16 / 100 * 2), rootDispersion: NTPShort(rawValue: 1 << 16 / 1000)
         )
         let measurement = NTPMeasurement(

@@ -105,9 +105,9 @@ public final class KernelClock: SteerableClock {
         try check(pendulum_clock_step(clockID, nanoseconds / 1_000_000_000, nanoseconds % 1_000_000_000), "clock_adjtime ADJ_SETOFFSET")
     }
 
-    public func setLeap(_ leap: LeapAnnouncement) throws(ClockError) {
+    public func setLeap(_ leap: LeapIndicator) throws(ClockError) {
         let synchronized = kernelState().map { $0.status & 0x0040 == 0 } ?? false  // STA_UNSYNC
-        try check(pendulum_clock_set_status(clockID, Int32(leap.rawValue), synchronized ? 1 : 0), "clock_adjtime ADJ_STATUS")
+        try check(pendulum_clock_set_status(clockID, Int32(leap.leapSecond.rawValue), synchronized ? 1 : 0), "clock_adjtime ADJ_STATUS")
     }
 
     public func setTAIOffset(_ seconds: Int) throws(ClockError) {
@@ -138,7 +138,7 @@ public final class KernelClock: SteerableClock {
     public var status: ClockStatus {
         let state = kernelState()
         let bits = state?.status ?? 0x0040
-        let leap: LeapAnnouncement = bits & 0x0010 != 0 ? .insertSecond : (bits & 0x0020 != 0 ? .deleteSecond : .none)
+        let leap: LeapIndicator = bits & 0x0010 != 0 ? .insertSecond : (bits & 0x0020 != 0 ? .deleteSecond : .none)
         return ClockStatus(kind: kind, frequencyPPM: state?.frequencyPPM ?? 0, leap: leap, synchronized: bits & 0x0040 == 0, offsetFromSystem: nil)
     }
 

@@ -20,7 +20,7 @@ public final class OverlayClock: SteerableClock {
         var intrinsicFrequencyError: Double
         /// The correction the discipline applied, s/s.
         var correction: Double
-        var leap: LeapAnnouncement = .none
+        var leap: LeapIndicator = .none
         /// The first overlay instant after the announced leap second.
         var leapAt: UnixTime?
         var synchronized = false
@@ -100,7 +100,8 @@ public final class OverlayClock: SteerableClock {
         }
     }
 
-    public func setLeap(_ leap: LeapAnnouncement) throws(ClockError) {
+    public func setLeap(_ indicator: LeapIndicator) throws(ClockError) {
+        let leap = indicator.leapSecond
         let now = readSystemClock()
         state.withLock { state in
             state.rebase(atSystemTime: now)

@@ -10,19 +10,12 @@ public enum ClockKind: String, Sendable, Hashable, Codable {
     case ptpHardware = "ptp-hardware"
 }
 
-/// A leap second announced for the end of the current UTC day.
-public enum LeapAnnouncement: UInt8, Sendable, Hashable, Codable {
-    case none = 0
-    case insertSecond = 1
-    case deleteSecond = 2
-}
-
 /// What a clock reports about itself for status output.
 public struct ClockStatus: Sendable, Hashable {
     public var kind: ClockKind
     /// The frequency correction in force, in parts per million.
     public var frequencyPPM: Double
-    public var leap: LeapAnnouncement
+    public var leap: LeapIndicator
     public var synchronized: Bool
     /// For an overlay clock: how far it is ahead of the system clock right now.
     public var offsetFromSystem: NTPDuration?
@@ -52,7 +45,7 @@ public protocol SteerableClock: AnyObject, Sendable {
     func step(by offset: NTPDuration) throws(ClockError)
 
     /// Announces (or cancels) a leap second at the end of the current UTC day.
-    func setLeap(_ leap: LeapAnnouncement) throws(ClockError)
+    func setLeap(_ leap: LeapIndicator) throws(ClockError)
 
     /// Sets TAI − UTC in seconds, where the clock keeps one (the kernel's, for CLOCK_TAI).
     func setTAIOffset(_ seconds: Int) throws(ClockError)

@@ -38,7 +38,7 @@ final class JumpingNTPServer: @unchecked Sendable {
         let shift = offset.withLock { offsetSeconds }
         let time = NTPTimestamp(now) + NTPDuration(approximateSeconds: shift)
         let header = NTPHeader(
-            leap: .noWarning, mode: .server, stratum: 2, poll: request.poll, precision: -20,
+            leap: .none, mode: .server, stratum: 2, poll: request.poll, precision: -20,
             referenceID: ReferenceID(ipv4: (192, 0, 2, 9)), referenceTimestamp: time - .seconds(1),
             originTimestamp: request.transmitTimestamp, receiveTimestamp: time, transmitTimestamp: time
         )

@@ -50,7 +50,7 @@ final class ScriptedResponder: @unchecked Sendable {
     private func bytes(for reply: Reply, answering request: NTPHeader, at now: UnixTime) -> [UInt8] {
         let time = NTPTimestamp(now)
         var header = NTPHeader(
-            leap: .noWarning, mode: .server, stratum: 7, poll: request.poll, precision: -20,
+            leap: .none, mode: .server, stratum: 7, poll: request.poll, precision: -20,
             referenceID: ReferenceID(ipv4: (192, 0, 2, 7)), referenceTimestamp: time - .seconds(1),
             originTimestamp: request.transmitTimestamp, receiveTimestamp: time, transmitTimestamp: time
         )
