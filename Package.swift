@@ -49,11 +49,11 @@ let package = Package(
         // NTP core: wire codec and client/server decisions, no I/O.
         .target(name: "PendulumNTP", dependencies: ["PendulumTime", "PendulumWire"], swiftSettings: swiftSettings),
         // NTS core (RFC 8915): AES-SIV, NTS-KE records, cookies and master keys, NTS extension
-        // fields. Sans-IO except the key file persistence helper.
+        // fields. No I/O: pendulum-ntpd keeps the key file.
         .target(
             name: "PendulumNTS",
             dependencies: [
-                "PendulumTime", "PendulumNTP", "PendulumWire", "CPendulumShim", "PendulumFiles",
+                "PendulumTime", "PendulumNTP", "PendulumWire", "CPendulumShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(name: "PendulumPTPTests", dependencies: ["PendulumPTP", "PendulumTime"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumTOMLTests", dependencies: ["PendulumTOML"], swiftSettings: swiftSettings),
         .testTarget(name: "PendulumBenchTests", dependencies: ["PendulumBench"], swiftSettings: swiftSettings),
-        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumCommands", "PendulumNTPDaemon", "PendulumDiscipline", "PendulumNTPServer", "PendulumNTP", "PendulumTime", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "PendulumSyncTests", dependencies: ["PendulumSync", "PendulumIO", "PendulumNTS", "PendulumCommands", "PendulumNTPDaemon", "PendulumDiscipline", "PendulumNTPServer", "PendulumNTP", "PendulumTime", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Real binaries against real peers (chronyd, NTPsec, tshark) and hostile clients, on loopback.
         .testTarget(
             name: "PendulumInteropTests",

@@ -4,7 +4,7 @@ import PendulumWire
 /// The server's master keys: one current key that seals new cookies and up to
 /// `staleKeyLimit` older ones that still open cookies issued before a rotation. A pure value:
 /// time and randomness come in as arguments, and persistence is `serialized()` /
-/// `init(serialized:)` (files: `KeysetFile`).
+/// `init(serialized:)` (pendulum-ntpd keeps them in a file: `KeysetFile`).
 public struct CookieKeyset: Sendable, Hashable {
     public private(set) var current: MasterKey
     /// Newest first.

@@ -1,9 +1,10 @@
-// The only file in this module that touches the operating system: loading and atomically
-// saving the cookie keyset. Everything it reads or writes goes through the pure
+// Loading and atomically saving the NTS server's cookie keyset: the daemon's side, so that
+// PendulumNTS itself reads and writes no files. Everything goes through the pure
 // `CookieKeyset.serialized()` / `init(serialized:)`.
 #if canImport(Glibc)
 import Glibc
 import PendulumFiles
+import PendulumNTS
 
 /// Why the key file could not be used.
 public enum KeysetFileError: Error, Sendable, Hashable {
