@@ -67,7 +67,9 @@ while IFS= read -r line; do
     done
     optimise=()
     [ "$configuration" = release ] && optimise=(-O)
-    swiftc "${optimise[@]}" -sanitize=fuzzer,address -parse-as-library -I "$scratch/$configuration/Modules" "${extra[@]}" \
+    # Compiled-in sources may declare `package` members; they need a package name to be seen
+    # by the fuzzer's own file.
+    swiftc "${optimise[@]}" -sanitize=fuzzer,address -parse-as-library -package-name pendulum-fuzz -I "$scratch/$configuration/Modules" "${extra[@]}" \
         "Fuzz/$name.swift" "${sources[@]}" "${objects[@]}" -o "$scratch/bin/$configuration-$name" 2>"$scratch/link-$name.log" \
         || { cat "$scratch/link-$name.log"; exit 1; }
 

@@ -1,7 +1,7 @@
 /// Datagrams waiting for their delivery time: a binary min-heap on (due, arrival order), so
 /// the next deadline is found in O(1) and two datagrams due at the same nanosecond keep their
 /// order. Bounded, so a flood cannot grow the proxy without limit.
-public struct DeliveryQueue<Payload> {
+package struct DeliveryQueue<Payload> {
     private struct Entry {
         var due: UInt64
         var sequence: UInt64
@@ -12,23 +12,23 @@ public struct DeliveryQueue<Payload> {
         }
     }
 
-    public let capacity: Int
+    package let capacity: Int
     private var heap: [Entry] = []
     private var nextSequence: UInt64 = 0
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(capacity, 1)
     }
 
-    public var count: Int { heap.count }
-    public var isEmpty: Bool { heap.isEmpty }
+    package var count: Int { heap.count }
+    package var isEmpty: Bool { heap.isEmpty }
 
     /// The earliest due time, nil when nothing waits.
-    public var nextDue: UInt64? { heap.first?.due }
+    package var nextDue: UInt64? { heap.first?.due }
 
     /// False, and nothing stored, when the queue is full.
     @discardableResult
-    public mutating func insert(_ payload: Payload, due: UInt64) -> Bool {
+    package mutating func insert(_ payload: Payload, due: UInt64) -> Bool {
         guard heap.count < capacity else { return false }
         heap.append(Entry(due: due, sequence: nextSequence, payload: payload))
         nextSequence &+= 1
@@ -43,7 +43,7 @@ public struct DeliveryQueue<Payload> {
     }
 
     /// The earliest entry if it is due at `now`, removed from the queue.
-    public mutating func popDue(at now: UInt64) -> (due: UInt64, payload: Payload)? {
+    package mutating func popDue(at now: UInt64) -> (due: UInt64, payload: Payload)? {
         guard let first = heap.first, first.due <= now else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {

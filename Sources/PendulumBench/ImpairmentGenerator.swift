@@ -1,14 +1,14 @@
 /// splitmix64: a seeded generator small enough to keep one per direction, so a proxy's request
 /// decisions do not depend on how many replies it has seen, and one seed replays a run exactly.
 /// The standard library's generator is neither seedable nor stable across versions.
-public struct ImpairmentGenerator: RandomNumberGenerator, Sendable {
+package struct ImpairmentGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -17,7 +17,7 @@ public struct ImpairmentGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in [0, 1) from the top 53 bits, the most a Double holds exactly.
-    public mutating func nextUnit() -> Double {
+    package mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 }

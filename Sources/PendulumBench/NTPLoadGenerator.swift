@@ -3,32 +3,32 @@ import Glibc
 import PendulumIO
 
 /// What one target did at one requested rate.
-public struct LoadStepResult: Sendable, Codable {
+package struct LoadStepResult: Sendable, Codable {
     /// The rate asked for.
-    public var offeredRate: Int
+    package var offeredRate: Int
     /// The rate the generator really sent at: requests over the time it took to send them.
     /// Below `offeredRate` when the generator's core could not keep up; such a step says
     /// nothing about the server's limit.
-    public var achievedRate: Int
-    public var sent: Int
-    public var answered: Int
+    package var achievedRate: Int
+    package var sent: Int
+    package var answered: Int
     /// Replies that are not a valid answer to a request sent: wrong mode, a kiss, an unknown
     /// origin, a duplicate, or (NTS) one of the sampled replies whose authenticator fails.
-    public var invalid: Int
+    package var invalid: Int
     /// NTS: how many replies had their authenticator checked (a sample).
-    public var authenticated: Int
-    public var lossFraction: Double
-    public var latencyP50Microseconds: Double
-    public var latencyP90Microseconds: Double
-    public var latencyP99Microseconds: Double
-    public var latencyMaxMicroseconds: Double
+    package var authenticated: Int
+    package var lossFraction: Double
+    package var latencyP50Microseconds: Double
+    package var latencyP90Microseconds: Double
+    package var latencyP99Microseconds: Double
+    package var latencyMaxMicroseconds: Double
 
     /// The generator sent within 3 % of the rate asked for: the step measures the server.
-    public var generatorKeptUp: Bool { Double(achievedRate) >= 0.97 * Double(offeredRate) }
+    package var generatorKeptUp: Bool { Double(achievedRate) >= 0.97 * Double(offeredRate) }
 
     /// Valid answers per second over the time the requests were sent in. Once a server is
     /// offered more than it can take, this is its throughput whatever the loss.
-    public var answeredRate: Int {
+    package var answeredRate: Int {
         guard sent > 0 else { return 0 }
         return Int((Double(answered) * Double(achievedRate) / Double(sent)).rounded())
     }
@@ -57,9 +57,9 @@ public struct LoadStepResult: Sendable, Codable {
 /// Every request carries `salt ‖ index` as its transmit timestamp; a reply counts when it is in
 /// server mode, not a kiss, and its origin timestamp carries our salt and an index we sent.
 /// Latency is from the send batch to the receive batch on CLOCK_MONOTONIC.
-public final class NTPLoadGenerator: @unchecked Sendable {
-    public let target: SocketAddress
-    public let socketCount: Int
+package final class NTPLoadGenerator: @unchecked Sendable {
+    package let target: SocketAddress
+    package let socketCount: Int
     /// All request templates back to back; a request's transmit timestamp (bytes 40–47) is
     /// overwritten unless `templatesCarryTheirOwnNonce` (NTS requests, sealed over the header).
     private let templates: [UInt8]
@@ -76,7 +76,7 @@ public final class NTPLoadGenerator: @unchecked Sendable {
     static let receiveSlotBytes = 2048
 
     /// Plain NTP: one 48-byte client request, nonces written per send.
-    public init(target: SocketAddress, sockets: Int = 32) {
+    package init(target: SocketAddress, sockets: Int = 32) {
         self.target = target
         socketCount = max(1, sockets)
         var request = [UInt8](repeating: 0, count: 48)
@@ -91,7 +91,7 @@ public final class NTPLoadGenerator: @unchecked Sendable {
 
     /// Pre-built requests (e.g. NTS-sealed) that already carry `salt ‖ index` nonces, all of the
     /// same length; they are sent round-robin. `replyCheck` authenticates a sample of replies.
-    public init(target: SocketAddress, sockets: Int = 32, sealedRequests: [[UInt8]], salt: UInt32,
+    package init(target: SocketAddress, sockets: Int = 32, sealedRequests: [[UInt8]], salt: UInt32,
                 replyCheck: (@Sendable (UnsafeRawBufferPointer) -> Bool)? = nil) {
         self.target = target
         socketCount = max(1, sockets)
@@ -104,7 +104,7 @@ public final class NTPLoadGenerator: @unchecked Sendable {
     }
 
     /// Runs one step: `rate` requests per second for `seconds`, then waits `drain` for stragglers.
-    public func run(rate: Int, seconds: Double, drain: Double = 0.25) throws -> LoadStepResult {
+    package func run(rate: Int, seconds: Double, drain: Double = 0.25) throws -> LoadStepResult {
         let sockets = try (0..<socketCount).map { _ in try BatchedUDPSocket(connectedTo: target) }
         let total = max(1, Int(Double(rate) * seconds))
         var step = Step(generator: self, total: total, sockets: sockets)

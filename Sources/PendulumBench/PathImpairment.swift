@@ -5,23 +5,23 @@
 #endif
 
 /// Which way a datagram travels through the proxy: client to server or back.
-public enum PathDirection: Sendable, Hashable {
+package enum PathDirection: Sendable, Hashable {
     case request
     case reply
 }
 
 /// How one direction of the path is impaired. Seconds throughout.
-public struct PathDirectionSettings: Sendable, Equatable {
+package struct PathDirectionSettings: Sendable, Equatable {
     /// Delay every delivered datagram gets.
-    public var baseDelay: Double
+    package var baseDelay: Double
     /// Mean of the exponential delay added on top of `baseDelay`; 0 for none.
-    public var meanJitter: Double
+    package var meanJitter: Double
     /// Probability of dropping a datagram, 0...1.
-    public var loss: Double
+    package var loss: Double
     /// Extra base delay from `PathImpairmentSettings.stepAt` on.
-    public var step: Double
+    package var step: Double
 
-    public init(baseDelay: Double = 0, meanJitter: Double = 0, loss: Double = 0, step: Double = 0) {
+    package init(baseDelay: Double = 0, meanJitter: Double = 0, loss: Double = 0, step: Double = 0) {
         self.baseDelay = baseDelay
         self.meanJitter = meanJitter
         self.loss = loss
@@ -30,24 +30,24 @@ public struct PathDirectionSettings: Sendable, Equatable {
 }
 
 /// Both directions of an impaired path and when the delay step happens.
-public struct PathImpairmentSettings: Sendable, Equatable {
+package struct PathImpairmentSettings: Sendable, Equatable {
     /// A delay, jitter or step beyond this is a typo, not a path; it also keeps every deadline
     /// far from overflowing when turned into nanoseconds.
-    public static let maximumDelay: Double = 10
+    package static let maximumDelay: Double = 10
 
-    public var request: PathDirectionSettings
-    public var reply: PathDirectionSettings
+    package var request: PathDirectionSettings
+    package var reply: PathDirectionSettings
     /// Seconds after the start from which each direction's `step` applies; nil for no step.
-    public var stepAt: Double?
+    package var stepAt: Double?
 
-    public init(request: PathDirectionSettings = .init(), reply: PathDirectionSettings = .init(), stepAt: Double? = nil) {
+    package init(request: PathDirectionSettings = .init(), reply: PathDirectionSettings = .init(), stepAt: Double? = nil) {
         self.request = request
         self.reply = reply
         self.stepAt = stepAt
     }
 
     /// Every value finite and in range; the message names the offending setting.
-    public func validate() throws(PathImpairmentError) {
+    package func validate() throws(PathImpairmentError) {
         for (name, direction) in [("request", request), ("reply", reply)] {
             try Self.check(direction.baseDelay, "\(name) delay", 0...Self.maximumDelay)
             try Self.check(direction.meanJitter, "\(name) jitter", 0...Self.maximumDelay)
@@ -68,13 +68,13 @@ public struct PathImpairmentSettings: Sendable, Equatable {
     }
 }
 
-public struct PathImpairmentError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct PathImpairmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// What happens to one datagram.
-public enum ImpairmentDecision: Sendable, Equatable {
+package enum ImpairmentDecision: Sendable, Equatable {
     case drop
     /// Hand it on this many seconds after it arrived.
     case deliver(afterSeconds: Double)
@@ -83,12 +83,12 @@ public enum ImpairmentDecision: Sendable, Equatable {
 /// The proxy's decisions without its I/O: for each datagram and direction, drop it or deliver
 /// it after `base (+ step) + Exp(mean jitter)` seconds. Seeded, so a run can be replayed and
 /// two proxies with different seeds impair identically in distribution only.
-public struct PathImpairment: Sendable {
-    public let settings: PathImpairmentSettings
+package struct PathImpairment: Sendable {
+    package let settings: PathImpairmentSettings
     private var requestGenerator: ImpairmentGenerator
     private var replyGenerator: ImpairmentGenerator
 
-    public init(settings: PathImpairmentSettings, seed: UInt64) throws(PathImpairmentError) {
+    package init(settings: PathImpairmentSettings, seed: UInt64) throws(PathImpairmentError) {
         try settings.validate()
         self.settings = settings
         // Distinct streams per direction; the constant only has to differ from 0.
@@ -97,7 +97,7 @@ public struct PathImpairment: Sendable {
     }
 
     /// The fate of a datagram arriving `elapsed` seconds after the start.
-    public mutating func decide(_ direction: PathDirection, elapsed: Double) -> ImpairmentDecision {
+    package mutating func decide(_ direction: PathDirection, elapsed: Double) -> ImpairmentDecision {
         let path = direction == .request ? settings.request : settings.reply
         // Both draws are taken every time so a datagram's delay does not depend on whether
         // loss is configured: the same seed gives the same delays with or without it.

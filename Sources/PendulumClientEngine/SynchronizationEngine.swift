@@ -14,8 +14,8 @@ import PendulumTime
 /// event loop for every source: it polls the sources' sockets and a wake-up pipe, fires the
 /// core's timers and carries out its actions. Name lookups and NTS-KE run elsewhere (they
 /// block or are asynchronous) and post their results back into the loop.
-public final class SynchronizationEngine: @unchecked Sendable {
-    public let clock: any SteerableClock
+package final class SynchronizationEngine: @unchecked Sendable {
+    package let clock: any SteerableClock
     private let logger: Logger
     /// How pool and server names become addresses; tests give a fixed list.
     private let resolve: @Sendable (String, UInt16) throws -> [SocketAddress]
@@ -39,7 +39,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
     /// Where the clock's error bound is published for other programs; nil: nowhere.
     private let bounds: BoundsSegment?
 
-    public init(
+    package init(
         clock: any SteerableClock, sources specifications: [SourceSpecification],
         configuration: DisciplineConfiguration = DisciplineConfiguration(),
         logger: Logger = Logger(label: "pendulum.sync"),
@@ -75,7 +75,7 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     /// Starts the event loop. `everySecond` runs on the loop about once a second (the daemon
     /// refreshes what its server announces there).
-    public func start(everySecond: @escaping @Sendable () -> Void = {}) throws {
+    package func start(everySecond: @escaping @Sendable () -> Void = {}) throws {
         self.everySecond = everySecond
         lock.withLock { running = true }
         do {
@@ -90,10 +90,10 @@ public final class SynchronizationEngine: @unchecked Sendable {
     }
 
     /// `stop()` was called.
-    public var isStopped: Bool { lock.withLock { stopping } }
+    package var isStopped: Bool { lock.withLock { stopping } }
 
     /// Stops the loop; returns once it has ended (at most one loop turn later).
-    public func stop() {
+    package func stop() {
         lock.withLock { stopping = true }
         wake()
         let deadline = MonotonicClock.now() + .seconds(5)
@@ -375,24 +375,24 @@ public final class SynchronizationEngine: @unchecked Sendable {
 
     /// The system's state and every source's, as of now on the steered clock: for status,
     /// metrics and a library's evidence.
-    public func statuses() -> (system: SystemState, sources: [ClientSourceStatus]) {
+    package func statuses() -> (system: SystemState, sources: [ClientSourceStatus]) {
         let now = NTPTimestamp(clock.now())
         return lock.withLock { (core.system, core.sourceStatuses(at: now)) }
     }
 
     /// How far the steered clock may be from true time at `time` (a reading of the steered
     /// clock); nil before the first synchronisation.
-    public func errorBound(at time: UnixTime) -> ClockErrorBound? {
+    package func errorBound(at time: UnixTime) -> ClockErrorBound? {
         lock.withLock { core.errorBound(at: NTPTimestamp(time)) }
     }
 
     /// What a server running beside this engine should announce.
-    public var systemState: SystemState { lock.withLock { core.system } }
+    package var systemState: SystemState { lock.withLock { core.system } }
 
     /// The frequency a drift file should keep; nil while not synchronised.
-    public var frequencyEstimate: DriftRecord? { lock.withLock { core.frequencyEstimate } }
+    package var frequencyEstimate: DriftRecord? { lock.withLock { core.frequencyEstimate } }
 
     /// When the clock was last steered from the sources, on the clock's own time scale (the
     /// reference timestamp a server announces); nil before the first time.
-    public var lastClockUpdate: UnixTime? { lock.withLock { lastUpdate } }
+    package var lastClockUpdate: UnixTime? { lock.withLock { lastUpdate } }
 }

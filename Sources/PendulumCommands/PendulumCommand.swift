@@ -2,12 +2,12 @@ import ArgumentParser
 
 /// The `pendulum` tool: one-shot queries and everything an operator does by hand.
 @available(macOS 13, *)
-public struct PendulumCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct PendulumCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "pendulum",
         abstract: "Secure, precise time for Linux: query servers, inspect and simulate.",
         subcommands: PendulumCommand.subcommandList
     )
 
-    public init() {}
+    package init() {}
 }

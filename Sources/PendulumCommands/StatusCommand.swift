@@ -113,6 +113,6 @@ struct StatusCommand: ParsableCommand {
 }
 
 /// The status table renderer, for tests.
-public enum StatusTableProbe {
-    public static func render(_ snapshot: ObservationSnapshot) -> String { StatusCommand.render(snapshot) }
+package enum StatusTableProbe {
+    package static func render(_ snapshot: ObservationSnapshot) -> String { StatusCommand.render(snapshot) }
 }

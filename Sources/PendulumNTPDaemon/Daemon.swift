@@ -17,15 +17,15 @@ import PendulumTime
 /// pendulum-ntpd: keeps a clock (system or overlay) right from its `[[source]]`s, serves that
 /// clock's time over NTP and NTS, keeps the cookie keyset, shows itself on the observation
 /// socket and as Prometheus metrics, and stops cleanly on SIGTERM or SIGINT.
-public enum Daemon {
+package enum Daemon {
     /// For the few lines written before logging is set up (usage, configuration errors).
-    public static func log(_ message: String) {
+    package static func log(_ message: String) {
         LineLogHandler.write("pendulum-ntpd: \(message)")
     }
 
     /// Sends swift-log's output to standard error, one line per event, at `level` and above.
     /// Call once, after the configuration is read.
-    public static func setUpLogging(level: ObservabilitySection.LogLevel) {
+    package static func setUpLogging(level: ObservabilitySection.LogLevel) {
         let logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
         LoggingSystem.bootstrap { _ in LineLogHandler(program: "pendulum-ntpd", level: logLevel) }
     }
@@ -39,7 +39,7 @@ public enum Daemon {
     /// Both are also unblocked: a parent (a test runner, a careless supervisor) may have
     /// started us with them blocked, and a daemon that ignores SIGTERM cannot be stopped
     /// cleanly. Call first thing in main, before any thread starts, so all inherit the mask.
-    public static func installStopSignalHandlers() -> Int32 {
+    package static func installStopSignalHandlers() -> Int32 {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -1 }
         signalPipeWriteEnd = ends[1]
@@ -56,7 +56,7 @@ public enum Daemon {
         return ends[0]
     }
 
-    public static func run(_ configuration: DaemonConfiguration, stopSignals: Int32) async throws(DaemonError) {
+    package static func run(_ configuration: DaemonConfiguration, stopSignals: Int32) async throws(DaemonError) {
         let logger = Logger(label: "pendulum-ntpd")
         for warning in configuration.warnings { logger.warning("\(warning)") }
 

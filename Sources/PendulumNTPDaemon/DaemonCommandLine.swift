@@ -8,14 +8,14 @@ import PendulumDaemonConfig
 /// exit status: 0 after a clean stop, 2 for a bad command line or configuration, 1 when the
 /// daemon cannot start (busy port, unreadable certificate, corrupt key file, no permission to
 /// steer the system clock).
-public enum DaemonCommandLine {
-    public static let usage = """
+package enum DaemonCommandLine {
+    package static let usage = """
         usage: pendulum-ntpd [--config FILE.toml]
-        Without --config: a client of public NTS servers, steering the system clock when it has
+        Without --config: a client of package NTS servers, steering the system clock when it has
         CAP_SYS_TIME and an overlay clock otherwise. See pendulum-ntpd(8) and pendulum-ntpd.toml(5).
         """
 
-    public static func run(arguments: [String]) async -> Int32 {
+    package static func run(arguments: [String]) async -> Int32 {
         let stopSignals = Daemon.installStopSignalHandlers()
         let configuration: DaemonConfiguration
         switch arguments.count {
@@ -23,7 +23,7 @@ public enum DaemonCommandLine {
             let path = getuid() == 0 ? "/run/pendulum/observe" : "/tmp/pendulum-\(getuid())/observe"
             configuration = DefaultConfiguration.make(observationPath: path)
             Daemon.setUpLogging(level: .info)
-            Daemon.log("no --config: using the public NTS servers \(DefaultConfiguration.publicNTSServers.joined(separator: ", ")); status: pendulum status --socket \(path)")
+            Daemon.log("no --config: using the package NTS servers \(DefaultConfiguration.publicNTSServers.joined(separator: ", ")); status: pendulum status --socket \(path)")
         case 1 where arguments[0] == "--help" || arguments[0] == "-h":
             print(usage)
             return 0

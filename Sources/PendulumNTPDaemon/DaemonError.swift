@@ -1,10 +1,10 @@
 import PendulumIO
 
 /// A reason the daemon cannot start or keep running, worded for the operator.
-public enum DaemonError: Error, Sendable, CustomStringConvertible {
+package enum DaemonError: Error, Sendable, CustomStringConvertible {
     case startup(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .startup(let message): message
         }

@@ -7,7 +7,7 @@ import PendulumFiles
 import PendulumNTS
 
 /// Why the key file could not be used.
-public enum KeysetFileError: Error, Sendable, Hashable {
+package enum KeysetFileError: Error, Sendable, Hashable {
     /// A system call failed; `errno` and the operation that failed.
     case system(operation: String, path: String, errno: Int32)
     /// The file exists but is not a valid keyset. It is left untouched.
@@ -17,7 +17,7 @@ public enum KeysetFileError: Error, Sendable, Hashable {
 }
 
 extension KeysetFileError: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .system(let operation, let path, let code):
             "key file \(path): \(operation) failed: \(String(cString: strerror(code)))"
@@ -29,12 +29,12 @@ extension KeysetFileError: CustomStringConvertible {
     }
 }
 
-public enum KeysetFile {
+package enum KeysetFile {
     static let maximumFileByteCount = 1 << 20
 
     /// Loads the keyset, or returns nil when the file does not exist. Any other failure,
     /// including a corrupt file, throws.
-    public static func load(path: String) throws(KeysetFileError) -> CookieKeyset? {
+    package static func load(path: String) throws(KeysetFileError) -> CookieKeyset? {
         let bytes: [UInt8]
         do {
             bytes = try RegularFile.read(path: path, limit: maximumFileByteCount)
@@ -55,7 +55,7 @@ public enum KeysetFile {
 
     /// Writes the keyset (mode 0600) with `AtomicFile`: a crash at any point leaves the old
     /// file or the new one, and the master keys are never written through a planted link.
-    public static func save(_ keyset: CookieKeyset, path: String) throws(KeysetFileError) {
+    package static func save(_ keyset: CookieKeyset, path: String) throws(KeysetFileError) {
         do {
             try AtomicFile.replace(path: path, with: keyset.serialized(), mode: 0o600)
         } catch {
@@ -65,7 +65,7 @@ public enum KeysetFile {
 
     /// Loads the keyset, or creates, saves and returns a new one when there is no file yet.
     /// Also rotates (and saves) when the loaded current key is due.
-    public static func loadOrCreate(path: String, now: Int64, random: inout some NTSRandomSource,
+    package static func loadOrCreate(path: String, now: Int64, random: inout some NTSRandomSource,
                                     staleKeyLimit: Int = CookieKeyset.defaultStaleKeyLimit,
                                     rotationPeriod: Int64 = CookieKeyset.defaultRotationPeriod) throws(KeysetFileError) -> CookieKeyset {
         if var keyset = try load(path: path) {

@@ -8,10 +8,10 @@ import PendulumNTS
 /// Loads (or creates) the cookie keyset at startup and rotates it when due, saving each new
 /// keyset atomically before the serving threads start using it, so a crash right after a
 /// rotation cannot lose the key that sealed cookies already handed out.
-public final class KeysetKeeper: Sendable {
+package final class KeysetKeeper: Sendable {
     private let thread: DaemonThread
 
-    public static func load(_ section: KeysetSection) throws(DaemonError) -> CookieKeyset {
+    package static func load(_ section: KeysetSection) throws(DaemonError) -> CookieKeyset {
         var random = SystemRandomSource()
         do {
             return try KeysetFile.loadOrCreate(
@@ -25,7 +25,7 @@ public final class KeysetKeeper: Sendable {
 
     /// Checks once a second whether the current key is due; a failed save is reported and
     /// retried, and the unsaved keyset is not used (cookies it sealed would not survive a restart).
-    public init(section: KeysetSection, state: ServingState, stop: StopFlag, log: @escaping @Sendable (String) -> Void) throws(DaemonError) {
+    package init(section: KeysetSection, state: ServingState, stop: StopFlag, log: @escaping @Sendable (String) -> Void) throws(DaemonError) {
         thread = try DaemonThread.starting(name: "keyset keeper") {
             var random = SystemRandomSource()
             // A failing save is retried every second but reported once, and its recovery too.
@@ -48,5 +48,5 @@ public final class KeysetKeeper: Sendable {
         }
     }
 
-    public func join() { thread.join() }
+    package func join() { thread.join() }
 }

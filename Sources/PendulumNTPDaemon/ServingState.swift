@@ -6,7 +6,7 @@ import Synchronization
 
 /// What every serving thread reads for each request (the clock state and the cookie keyset)
 /// and what they report back (their counters). Writers are rare: rotation, discipline updates.
-public final class ServingState: Sendable {
+package final class ServingState: Sendable {
     private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?)>
     /// Counts updates of `shared`. A serving thread keeps its own copy of the clock state and
     /// keyset and compares this number once per batch, without a lock: it takes the lock only
@@ -16,24 +16,24 @@ public final class ServingState: Sendable {
     private let countersByLoop: NIOLockedValueBox<[Int: ServerCounters]>
     /// The clock whose time is served: the one the daemon disciplines. Kernel receive
     /// timestamps (system clock) are mapped onto it for T2; T3 is read from it.
-    public let servedClock: any SteerableClock
+    package let servedClock: any SteerableClock
 
-    public init(clock: ServerClockState, keyset: CookieKeyset?, servedClock: any SteerableClock = KernelClock.system()) {
+    package init(clock: ServerClockState, keyset: CookieKeyset?, servedClock: any SteerableClock = KernelClock.system()) {
         shared = NIOLockedValueBox((clock, keyset))
         countersByLoop = NIOLockedValueBox([:])
         self.servedClock = servedClock
     }
 
-    public var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { $0 } }
+    package var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { $0 } }
 
-    public var keyset: CookieKeyset? { shared.withLockedValue { $0.keyset } }
+    package var keyset: CookieKeyset? { shared.withLockedValue { $0.keyset } }
 
-    public func update(keyset: CookieKeyset) {
+    package func update(keyset: CookieKeyset) {
         shared.withLockedValue { $0.keyset = keyset }
         updates.add(1, ordering: .releasing)
     }
 
-    public func update(clock: ServerClockState) {
+    package func update(clock: ServerClockState) {
         shared.withLockedValue { $0.clock = clock }
         updates.add(1, ordering: .releasing)
     }
@@ -45,7 +45,7 @@ public final class ServingState: Sendable {
     func publish(_ counters: ServerCounters, loop: Int) { countersByLoop.withLockedValue { $0[loop] = counters } }
 
     /// The counters of one serving loop (one listen address, all its workers), for status.
-    public func counters(forLoop index: Int) -> ServerCounters {
+    package func counters(forLoop index: Int) -> ServerCounters {
         let keys = UDPServeLoop.counterKeys(ofLoop: index)
         return countersByLoop.withLockedValue { published in
             published.filter { keys.contains($0.key) }.values.reduce(ServerCounters(), +)
@@ -53,7 +53,7 @@ public final class ServingState: Sendable {
     }
 
     /// All serving threads' counters added up.
-    public var counters: ServerCounters {
+    package var counters: ServerCounters {
         countersByLoop.withLockedValue { $0.values.reduce(ServerCounters(), +) }
     }
 }

@@ -11,9 +11,9 @@ import PendulumTime
 /// `NTPServerCore` (and so its own slice of the rate-limit table) and its own buffers. Per
 /// batch: kernel receive timestamps as T2, the decision from the core, T3 read while each
 /// reply is built, then one sendmmsg for the batch.
-public final class UDPServeLoop: Sendable {
-    public let localAddress: SocketAddress
-    public let workerCount: Int
+package final class UDPServeLoop: Sendable {
+    package let localAddress: SocketAddress
+    package let workerCount: Int
     private let threads: [DaemonThread]
 
     /// Requests taken per receive call.
@@ -24,7 +24,7 @@ public final class UDPServeLoop: Sendable {
 
     /// Binds every worker's socket now (so a busy port fails at startup) and starts answering.
     /// - Parameter workers: nil: one per online core.
-    public init(listen: SocketAddress, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int,
+    package init(listen: SocketAddress, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int,
                 workers: Int? = nil) throws(DaemonError) {
         let count = max(1, workers ?? Self.onlineCores())
         // Each worker sees its own clients (the kernel keeps a source on one socket), so the
@@ -64,7 +64,7 @@ public final class UDPServeLoop: Sendable {
         self.threads = threads
     }
 
-    public func join() {
+    package func join() {
         for thread in threads { thread.join() }
     }
 

@@ -27,31 +27,31 @@ import PendulumNTPServer
 ///   client waiting at its end;
 /// - every phase has its own deadline, so a stall costs at most that long even without a flood.
 /// A connection that is already sending its answer is never shed.
-public struct NTSKEAdmission: Sendable {
-    public typealias ConnectionID = UInt64
+package struct NTSKEAdmission: Sendable {
+    package typealias ConnectionID = UInt64
 
-    public struct Limits: Sendable, Hashable {
+    package struct Limits: Sendable, Hashable {
         /// Connections held at once; beyond this the longest-stalled one is shed.
-        public var total: Int
-        public var perAddress: Int
-        public var perPrefix: Int
+        package var total: Int
+        package var perAddress: Int
+        package var perPrefix: Int
         /// From accept to the first byte of the ClientHello.
-        public var helloNanoseconds: Int64
+        package var helloNanoseconds: Int64
         /// From the first byte to the end of the TLS handshake.
-        public var handshakeNanoseconds: Int64
+        package var handshakeNanoseconds: Int64
         /// From the end of the handshake to a complete request.
-        public var requestNanoseconds: Int64
+        package var requestNanoseconds: Int64
         /// From accept to the answer, whatever the phases took.
-        public var connectionNanoseconds: Int64
+        package var connectionNanoseconds: Int64
         /// New connections per prefix: on average one per this interval (0: no limit) …
-        public var prefixRateIntervalNanoseconds: Int64
+        package var prefixRateIntervalNanoseconds: Int64
         /// … after a burst of this many.
-        public var prefixRateBurst: Int64
+        package var prefixRateBurst: Int64
         /// Under pressure, a connection that ends before its answer counts as this many more
         /// against its prefix's rate (0: no charge).
-        public var abandonedCost: Int64
+        package var abandonedCost: Int64
 
-        public init(total: Int = 512, perAddress: Int = 8, perPrefix: Int = 64,
+        package init(total: Int = 512, perAddress: Int = 8, perPrefix: Int = 64,
                     helloNanoseconds: Int64 = 2_000_000_000, handshakeNanoseconds: Int64 = 2_000_000_000,
                     requestNanoseconds: Int64 = 2_000_000_000, connectionNanoseconds: Int64 = 5_000_000_000,
                     prefixRateIntervalNanoseconds: Int64 = 125_000_000, prefixRateBurst: Int64 = 32,
@@ -69,7 +69,7 @@ public struct NTSKEAdmission: Sendable {
         }
     }
 
-    public enum Phase: String, Sendable, Hashable, CaseIterable {
+    package enum Phase: String, Sendable, Hashable, CaseIterable {
         /// Accepted; no byte received yet.
         case awaitingHello = "awaiting ClientHello"
         /// ClientHello started; TLS handshake not finished.
@@ -80,7 +80,7 @@ public struct NTSKEAdmission: Sendable {
         case answering = "answering"
     }
 
-    public enum Refusal: String, Sendable, Hashable {
+    package enum Refusal: String, Sendable, Hashable {
         case addressLimit = "too many connections from this address"
         case prefixLimit = "too many connections from this network"
         case prefixRate = "too many new connections per second from this network"
@@ -90,18 +90,18 @@ public struct NTSKEAdmission: Sendable {
         case full = "full, all connections answering"
     }
 
-    public enum Decision: Sendable, Hashable {
+    package enum Decision: Sendable, Hashable {
         /// Take the connection; close the ones listed first (at most one).
         case admitted(shedding: [ConnectionID])
         case refused(Refusal)
     }
 
     /// A connection closed because it overstayed.
-    public struct Expiry: Sendable, Hashable {
-        public var connection: ConnectionID
-        public var phase: Phase
+    package struct Expiry: Sendable, Hashable {
+        package var connection: ConnectionID
+        package var phase: Phase
 
-        public init(connection: ConnectionID, phase: Phase) {
+        package init(connection: ConnectionID, phase: Phase) {
             self.connection = connection
             self.phase = phase
         }
@@ -118,7 +118,7 @@ public struct NTSKEAdmission: Sendable {
         var newer: ConnectionID?
     }
 
-    public let limits: Limits
+    package let limits: Limits
     private var prefixRate: RateLimiter?
     private var entries: [ConnectionID: Entry] = [:]
     private var perAddress: [ClientAddress: Int] = [:]
@@ -132,7 +132,7 @@ public struct NTSKEAdmission: Sendable {
     /// How long after the server was last full abandoned connections are still charged.
     static let pressureNanoseconds: Int64 = 10_000_000_000
 
-    public init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
         if limits.prefixRateIntervalNanoseconds > 0 {
             // A fixed table: a flood from a million networks costs no more memory than one.
@@ -143,12 +143,12 @@ public struct NTSKEAdmission: Sendable {
         }
     }
 
-    public var count: Int { entries.count }
+    package var count: Int { entries.count }
 
-    public func phase(of connection: ConnectionID) -> Phase? { entries[connection]?.phase }
+    package func phase(of connection: ConnectionID) -> Phase? { entries[connection]?.phase }
 
     /// The network a client belongs to for the per-prefix limit.
-    public static func prefix(of address: ClientAddress) -> ClientAddress {
+    package static func prefix(of address: ClientAddress) -> ClientAddress {
         address.isIPv4
             ? ClientAddress(high: 0, low: address.low & 0xFFFF_FF00, isIPv4: true)
             : ClientAddress(high: address.high & 0xFFFF_FFFF_FFFF_0000, low: 0, isIPv4: false)
@@ -157,7 +157,7 @@ public struct NTSKEAdmission: Sendable {
     /// A new TCP connection from `address` at `now`. An ID already held is treated as a new
     /// connection after the old one is forgotten.
     @discardableResult
-    public mutating func admit(_ connection: ConnectionID, from address: ClientAddress, now: Int64) -> Decision {
+    package mutating func admit(_ connection: ConnectionID, from address: ClientAddress, now: Int64) -> Decision {
         closed(connection, now: now)
         let prefix = Self.prefix(of: address)
         let full = entries.count >= limits.total
@@ -181,7 +181,7 @@ public struct NTSKEAdmission: Sendable {
     }
 
     /// The connection reached `phase` at `now`. Going back to an earlier phase is ignored.
-    public mutating func entered(_ phase: Phase, connection: ConnectionID, now: Int64) {
+    package mutating func entered(_ phase: Phase, connection: ConnectionID, now: Int64) {
         guard var entry = entries[connection], Self.rank(phase) > Self.rank(entry.phase) else { return }
         unlink(connection)
         entry = entries[connection] ?? entry
@@ -193,7 +193,7 @@ public struct NTSKEAdmission: Sendable {
 
     /// The connection is gone at `now`, for whatever reason; before its answer, its network
     /// is charged for it. Unknown IDs are ignored.
-    public mutating func closed(_ connection: ConnectionID, now: Int64) {
+    package mutating func closed(_ connection: ConnectionID, now: Int64) {
         guard let entry = entries[connection] else { return }
         if entry.phase != .answering {
             unlink(connection)
@@ -217,7 +217,7 @@ public struct NTSKEAdmission: Sendable {
     }
 
     /// Connections past a deadline at `now`; they are forgotten here, the caller closes them.
-    public mutating func expire(now: Int64) -> [Expiry] {
+    package mutating func expire(now: Int64) -> [Expiry] {
         var expired: [Expiry] = []
         for (connection, entry) in entries where now >= deadline(of: entry) {
             expired.append(Expiry(connection: connection, phase: entry.phase))
@@ -228,7 +228,7 @@ public struct NTSKEAdmission: Sendable {
 
     /// Up to `limit` of the longest-stalled connections, forgotten here for the caller to
     /// close: what gives descriptors back when accept fails for want of them.
-    public mutating func shedLongestStalled(limit: Int, now: Int64) -> [ConnectionID] {
+    package mutating func shedLongestStalled(limit: Int, now: Int64) -> [ConnectionID] {
         lastFull = now
         var shed: [ConnectionID] = []
         while shed.count < limit, let victim = oldest {

@@ -3,25 +3,25 @@ import PendulumNTS
 
 /// A complete NTS-KE client run: TLS exchange, record negotiation, key export. What the NTP
 /// side needs to start authenticated requests.
-public struct NTSKESession: Sendable {
-    public var result: NTSKEClientResult
-    public var keys: NTSKeys
+package struct NTSKESession: Sendable {
+    package var result: NTSKEClientResult
+    package var keys: NTSKeys
     /// The NTP server to ask: the KE server's Server record, else the KE host itself.
-    public var ntpHost: String
+    package var ntpHost: String
     /// The KE server's Port record, if it sent one.
-    public var ntpPort: UInt16?
+    package var ntpPort: UInt16?
 
-    public func makeAssociation() throws(AEADError) -> NTSClientAssociation {
+    package func makeAssociation() throws(AEADError) -> NTSClientAssociation {
         try NTSClientAssociation(result: result, keys: keys)
     }
 }
 
 /// Why key establishment failed, in terms an operator can act on.
-public enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
+package enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
     case connection(NTSKEConnectionError)
     case protocolError(NTSKEClientError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .connection(let error): "\(error)"
         case .protocolError(let error): "NTS-KE: \(error)"
@@ -29,8 +29,8 @@ public enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-public enum NTSKEClient {
-    public static func establish(
+package enum NTSKEClient {
+    package static func establish(
         host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5),
         offering algorithms: [AEADAlgorithm] = [.aesSIVCMAC256, .aesSIVCMAC512]
     ) async throws(NTSKEClientFailure) -> NTSKESession {

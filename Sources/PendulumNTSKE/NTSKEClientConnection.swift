@@ -7,16 +7,16 @@ import PendulumNTS
 
 /// What one NTS-KE connection produced: the server's raw reply and the secret the NTS keys are
 /// derived from.
-public struct NTSKETranscript: Sendable {
+package struct NTSKETranscript: Sendable {
     /// Every byte the server sent, up to and including its End of Message record.
-    public var response: [UInt8]
+    package var response: [UInt8]
     /// TLS 1.3's exporter master secret. Its length names the handshake hash: 32 bytes for
     /// SHA-256, 48 for SHA-384.
-    public var exporterSecret: [UInt8]
+    package var exporterSecret: [UInt8]
 }
 
 /// Why an NTS-KE exchange did not complete.
-public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
+package enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
     case connectFailed(host: String, port: Int, reason: String)
     case tls(reason: String)
     /// The server completed the handshake without agreeing to ALPN "ntske/1" (RFC 8915 §4).
@@ -28,7 +28,7 @@ public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
     /// The waiting task was cancelled.
     case cancelled
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .connectFailed(let host, let port, let reason): "NTS-KE connection to \(host) port \(port) failed: \(reason)"
         case .tls(let reason): "NTS-KE TLS failed: \(reason)"
@@ -46,17 +46,17 @@ public enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
 /// and host verification against the system trust store plus an optional CA file. It sends the
 /// request bytes it is given and returns what the server answered; building and judging
 /// records is the protocol core's job.
-public struct NTSKEClientConnection: Sendable {
-    public static let alpn = "ntske/1"
+package struct NTSKEClientConnection: Sendable {
+    package static let alpn = "ntske/1"
     /// chrony's limit, and a sane one: a KE response with eight cookies is well under 2 KiB.
-    public static let maximumResponseBytes = 16384
+    package static let maximumResponseBytes = 16384
 
-    public var host: String
-    public var port: Int
-    public var caFile: String?
-    public var timeout: TimeAmount
+    package var host: String
+    package var port: Int
+    package var caFile: String?
+    package var timeout: TimeAmount
 
-    public init(host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5)) {
+    package init(host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5)) {
         self.host = host
         self.port = port
         self.caFile = caFile
@@ -65,7 +65,7 @@ public struct NTSKEClientConnection: Sendable {
 
     /// Runs one exchange. `isCompleteResponse` tells when the bytes so far end with End of
     /// Message, so the client need not wait for the server to close.
-    public func exchange(
+    package func exchange(
         request: [UInt8], isCompleteResponse: @escaping @Sendable ([UInt8]) -> Bool
     ) async throws(NTSKEConnectionError) -> NTSKETranscript {
         // One TLS context per connection: the key-log hook is per context, and this is how its

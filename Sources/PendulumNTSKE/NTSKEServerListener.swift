@@ -10,33 +10,33 @@ import PendulumNTPServer
 import PendulumNTS
 
 /// Limits that keep one NTS-KE server healthy under hostile or broken clients.
-public struct NTSKEServerLimits: Sendable {
+package struct NTSKEServerLimits: Sendable {
     /// A request (with its End of Message) larger than this closes the connection.
-    public var maximumRequestBytes: Int = 4096
+    package var maximumRequestBytes: Int = 4096
     /// From TCP accept to the response being sent; slow and silent clients are cut off.
-    public var connectionTimeout: TimeAmount = .seconds(5)
+    package var connectionTimeout: TimeAmount = .seconds(5)
     /// Connections held at once; a new one beyond this sheds the longest-stalled one.
-    public var maximumConcurrentConnections: Int = 512
-    public var maximumConnectionsPerAddress: Int = 8
+    package var maximumConcurrentConnections: Int = 512
+    package var maximumConnectionsPerAddress: Int = 8
     /// Per IPv4 /24 or IPv6 /48.
-    public var maximumConnectionsPerPrefix: Int = 64
+    package var maximumConnectionsPerPrefix: Int = 64
     /// From accept to the first byte of the ClientHello.
-    public var helloTimeout: TimeAmount = .seconds(2)
+    package var helloTimeout: TimeAmount = .seconds(2)
     /// From the first byte to the end of the TLS handshake.
-    public var handshakeTimeout: TimeAmount = .seconds(2)
+    package var handshakeTimeout: TimeAmount = .seconds(2)
     /// From the end of the handshake to a complete request.
-    public var requestTimeout: TimeAmount = .seconds(2)
+    package var requestTimeout: TimeAmount = .seconds(2)
     /// New connections per IPv4 /24 or IPv6 /48: on average one per this interval (zero: no
     /// limit), after a burst of `prefixRateBurst`.
-    public var prefixRateInterval: TimeAmount = .milliseconds(125)
-    public var prefixRateBurst: Int = 32
+    package var prefixRateInterval: TimeAmount = .milliseconds(125)
+    package var prefixRateBurst: Int = 32
     /// Connections accepted per wake-up. Accepting and refusing costs microseconds, a
     /// handshake far more: large batches let refusals drain the accept queue instead of
     /// waiting behind handshakes. Each accepted connection holds a descriptor until it is
     /// refused, so a tight descriptor limit wants a small batch.
-    public var acceptBatch: Int = 64
+    package var acceptBatch: Int = 64
 
-    public init() {}
+    package init() {}
 
     var admission: NTSKEAdmission.Limits {
         NTSKEAdmission.Limits(
@@ -50,27 +50,27 @@ public struct NTSKEServerLimits: Sendable {
 
 /// What one complete request gets: given the bytes and the connection's TLS exporter secret,
 /// the bytes to answer with.
-public typealias NTSKERequestHandler = @Sendable (_ request: [UInt8], _ exporterSecret: [UInt8]) -> [UInt8]
+package typealias NTSKERequestHandler = @Sendable (_ request: [UInt8], _ exporterSecret: [UInt8]) -> [UInt8]
 
 /// Counters an operator (and the tests) can read.
-public struct NTSKEServerCounters: Sendable, Equatable {
-    public var accepted = 0
-    public var answered = 0
+package struct NTSKEServerCounters: Sendable, Equatable {
+    package var accepted = 0
+    package var answered = 0
     /// Refused at accept by the per-address or per-prefix limits (held or per second), or
     /// because every connection held was answering.
-    public var refusedOverLimit = 0
+    package var refusedOverLimit = 0
     /// Closed to make room for a newer connection while the server was full.
-    public var shed = 0
+    package var shed = 0
     /// Closed at a phase's deadline.
-    public var timedOut = 0
-    public var tooLarge = 0
-    public var wrongALPN = 0
-    public var tlsFailures = 0
+    package var timedOut = 0
+    package var tooLarge = 0
+    package var wrongALPN = 0
+    package var tlsFailures = 0
     /// accept() failures (descriptors exhausted and the like).
-    public var acceptFailures = 0
+    package var acceptFailures = 0
 
     /// By the names `pendulum status` and the metrics use.
-    public var byClass: [String: Int] {
+    package var byClass: [String: Int] {
         [
             "accepted": accepted, "answered": answered, "refused_over_limit": refusedOverLimit, "shed": shed,
             "timed_out": timedOut, "too_large": tooLarge, "wrong_alpn": wrongALPN, "tls_failures": tlsFailures,
@@ -80,7 +80,7 @@ public struct NTSKEServerCounters: Sendable, Equatable {
 }
 
 /// What the listener tells its operator about, once per episode rather than per connection.
-public enum NTSKEServerEvent: Sendable, CustomStringConvertible {
+package enum NTSKEServerEvent: Sendable, CustomStringConvertible {
     /// accept() failed; accepting pauses briefly and the longest-stalled connections are shed.
     case acceptFailing(reason: String, holding: Int)
     /// Ten seconds without a failed accept.
@@ -91,7 +91,7 @@ public enum NTSKEServerEvent: Sendable, CustomStringConvertible {
     /// Ten quiet seconds after an overload.
     case overloadEnded(shed: Int, refused: Int, timedOut: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .acceptFailing(let reason, let holding):
             "accept failed (\(reason)) while holding \(holding) connections: pausing accepts, shedding the longest-stalled ones"
@@ -108,20 +108,20 @@ public enum NTSKEServerEvent: Sendable, CustomStringConvertible {
 /// The TLS side of an NTS-KE server (RFC 8915 §4): TLS 1.3 only, ALPN "ntske/1" required (a
 /// handshake that did not negotiate it is closed, whatever the TLS library allowed), bounded
 /// request size, per-phase deadlines and admission by `NTSKEAdmission`.
-public final class NTSKEServerListener: Sendable {
+package final class NTSKEServerListener: Sendable {
     private let channel: Channel
     private let registry: NTSKEConnectionRegistry
     private let sweep: RepeatedTask
 
-    public var localAddress: SocketAddress? { channel.localAddress }
-    public var counters: NTSKEServerCounters { registry.counters }
+    package var localAddress: SocketAddress? { channel.localAddress }
+    package var counters: NTSKEServerCounters { registry.counters }
     /// Connections held now.
-    public var holding: Int { registry.holding }
+    package var holding: Int { registry.holding }
 
     /// Binds and starts serving. The certificate chain and key are read once here; each
     /// connection gets its own TLS context built from them, because the key-log hook that
     /// yields the exporter secret is per context.
-    public static func start(
+    package static func start(
         host: String, port: Int, certificateChainPath: String, privateKeyPath: String,
         limits: NTSKEServerLimits = NTSKEServerLimits(),
         isCompleteRequest: @escaping @Sendable ([UInt8]) -> Bool,
@@ -182,7 +182,7 @@ public final class NTSKEServerListener: Sendable {
         self.sweep = sweep
     }
 
-    public func close() async throws {
+    package func close() async throws {
         sweep.cancel()
         try await channel.close()
         registry.closeAll()

@@ -11,7 +11,7 @@ import PendulumTime
 /// expired timers into `PTPInstance`, performs the actions it returns on the sockets and the
 /// clock, runs the servo on its offset samples, and reports status. Single-threaded; SIGTERM
 /// and SIGINT arrive through a signalfd and end the loop cleanly.
-public final class PTPDaemon {
+package final class PTPDaemon {
     private struct TimerKey: Hashable {
         var port: UInt16
         var timer: PTPTimer
@@ -37,7 +37,7 @@ public final class PTPDaemon {
     private var observationServer: ObservationServer?
     private var metricsEndpoint: MetricsEndpoint?
 
-    public init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
+    package init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
         self.configuration = configuration
         self.log = log
         let plan = try TimestampingPlan(configuration: configuration) { interface in
@@ -119,7 +119,7 @@ public final class PTPDaemon {
 
     // MARK: loop
 
-    public func run() {
+    package func run() {
         let identity = instance.defaults.clockIdentity
         log("pendulum-ptpd: clock identity \(identity), domain \(configuration.domain), \(configuration.ports.count) port(s), clock \(clock.kind.rawValue)")
         perform(instance.start(at: Self.now()))
@@ -326,7 +326,7 @@ private final class PublishedSnapshot: @unchecked Sendable {
     }
 }
 
-public struct DaemonError: Error, CustomStringConvertible {
-    public var description: String
+package struct DaemonError: Error, CustomStringConvertible {
+    package var description: String
     init(_ description: String) { self.description = description }
 }

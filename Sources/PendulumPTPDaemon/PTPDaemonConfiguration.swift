@@ -4,8 +4,8 @@ import PendulumTOML
 
 /// Everything `pendulum-ptpd --config FILE.toml` reads. Unknown keys are errors so a typo does
 /// not silently fall back to a default.
-public struct PTPDaemonConfiguration: Sendable, Hashable {
-    public enum ClockChoice: Sendable, Hashable {
+package struct PTPDaemonConfiguration: Sendable, Hashable {
+    package enum ClockChoice: Sendable, Hashable {
         /// A software clock on top of the system clock, started this far ahead and with this
         /// intrinsic frequency error (s/s); the system clock is never touched.
         case overlay(initialOffsetSeconds: Double, frequencyError: Double)
@@ -14,54 +14,54 @@ public struct PTPDaemonConfiguration: Sendable, Hashable {
         case ptpHardware(path: String?)
     }
 
-    public enum Timestamping: String, Sendable, Hashable {
+    package enum Timestamping: String, Sendable, Hashable {
         case software, hardware
     }
 
-    public struct Port: Sendable, Hashable {
-        public var interface: String
-        public var network: PTPNetwork = .ipv4
-        public var delayMechanism: DelayMechanism = .e2e
-        public var timestamping: Timestamping = .software
-        public var intervals = PTPLogIntervals()
-        public var announceReceiptTimeout: UInt8 = 3
-        public var masterOnly = false
+    package struct Port: Sendable, Hashable {
+        package var interface: String
+        package var network: PTPNetwork = .ipv4
+        package var delayMechanism: DelayMechanism = .e2e
+        package var timestamping: Timestamping = .software
+        package var intervals = PTPLogIntervals()
+        package var announceReceiptTimeout: UInt8 = 3
+        package var masterOnly = false
     }
 
-    public var domain: UInt8 = 0
-    public var sdoId: UInt16 = 0
-    public var slaveOnly = false
-    public var priority1: UInt8 = 128
-    public var priority2: UInt8 = 128
-    public var clockClass: UInt8 = 248
-    public var clockAccuracy: UInt8 = 0xFE
-    public var clock = ClockChoice.overlay(initialOffsetSeconds: 0, frequencyError: 0)
-    public var ports: [Port] = []
+    package var domain: UInt8 = 0
+    package var sdoId: UInt16 = 0
+    package var slaveOnly = false
+    package var priority1: UInt8 = 128
+    package var priority2: UInt8 = 128
+    package var clockClass: UInt8 = 248
+    package var clockAccuracy: UInt8 = 0xFE
+    package var clock = ClockChoice.overlay(initialOffsetSeconds: 0, frequencyError: 0)
+    package var ports: [Port] = []
     /// Offsets beyond this are stepped after the first synchronisation (nil: always slew).
-    public var stepThresholdSeconds: Double? = 0.128
+    package var stepThresholdSeconds: Double? = 0.128
     /// Offsets beyond this are stepped at the first synchronisation (nil: never step).
-    public var firstStepThresholdSeconds: Double? = 0.00002
+    package var firstStepThresholdSeconds: Double? = 0.00002
     /// The Unix socket `pendulum status` reads (ObservationServer).
-    public var observationPath: String?
+    package var observationPath: String?
     /// Prometheus metrics on this numeric address and port ("127.0.0.1:9975", "[::1]:9975").
-    public var metricsListen: (host: String, port: UInt16)? {
+    package var metricsListen: (host: String, port: UInt16)? {
         get { metricsHost.map { ($0, metricsPort) } }
         set { metricsHost = newValue?.host; metricsPort = newValue?.port ?? 0 }
     }
     private var metricsHost: String?
     private var metricsPort: UInt16 = 0
-    public var summaryIntervalSeconds: Double = 1
+    package var summaryIntervalSeconds: Double = 1
 
-    public init() {}
+    package init() {}
 }
 
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var description: String
+package struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var description: String
     init(_ description: String) { self.description = description }
 }
 
 extension PTPDaemonConfiguration {
-    public init(toml text: String) throws(ConfigurationError) {
+    package init(toml text: String) throws(ConfigurationError) {
         let root: TOMLTable
         do {
             root = try TOMLParser.parse(text)

@@ -4,30 +4,30 @@ import PendulumIO
 /// configuration and what the interfaces report (ETHTOOL_GET_TS_INFO), before any socket
 /// opens. Hardware timestamps are readings of the NIC's PTP hardware clock (PHC), so a port
 /// that takes them must steer that PHC: a system or overlay clock cannot be compared with them.
-public struct TimestampingPlan: Sendable, Hashable {
-    public enum Clock: Sendable, Hashable {
+package struct TimestampingPlan: Sendable, Hashable {
+    package enum Clock: Sendable, Hashable {
         case overlay(initialOffsetSeconds: Double, frequencyError: Double)
         case system
         case ptpHardware(path: String)
     }
 
-    public var clock: Clock
+    package var clock: Clock
     /// Whether the ports switch to hardware timestamps (all of them, or none).
-    public var hardwareTimestamps: Bool
+    package var hardwareTimestamps: Bool
 
     /// What one interface reported.
-    public struct Capability: Sendable, Hashable {
-        public var hardwareTimestamping: Bool
-        public var phcIndex: Int32?
+    package struct Capability: Sendable, Hashable {
+        package var hardwareTimestamping: Bool
+        package var phcIndex: Int32?
 
-        public init(hardwareTimestamping: Bool, phcIndex: Int32?) {
+        package init(hardwareTimestamping: Bool, phcIndex: Int32?) {
             self.hardwareTimestamping = hardwareTimestamping
             self.phcIndex = phcIndex
         }
     }
 
     /// `capability(interface)` is asked only for ports configured for hardware timestamps.
-    public init(configuration: PTPDaemonConfiguration, capability: (String) -> Capability) throws(ConfigurationError) {
+    package init(configuration: PTPDaemonConfiguration, capability: (String) -> Capability) throws(ConfigurationError) {
         let hardwarePorts = configuration.ports.filter { $0.timestamping == .hardware }
         hardwareTimestamps = !hardwarePorts.isEmpty
         var phcPath: String?
@@ -77,7 +77,7 @@ public struct TimestampingPlan: Sendable, Hashable {
     }
 
     /// Whether timestamps and steered clock are on UTC (system, overlay) rather than TAI (PHC).
-    public var clockIsUTC: Bool {
+    package var clockIsUTC: Bool {
         if case .ptpHardware = clock { return false }
         return true
     }

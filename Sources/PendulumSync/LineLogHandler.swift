@@ -5,22 +5,22 @@ import Logging
 /// `docker logs` expect, e.g. `pendulum-ntpd: notice: clock stepped by 0.25 s`. The program
 /// name stays first so existing log scrapers and tests keep matching; the level follows so
 /// an operator can grep for warnings. Metadata is appended as key=value.
-public struct LineLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+package struct LineLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     private let program: String
 
-    public init(program: String, level: Logger.Level) {
+    package init(program: String, level: Logger.Level) {
         self.program = program
         logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -28,7 +28,7 @@ public struct LineLogHandler: LogHandler {
     }
 
     /// One line on standard error in one write(2): lines from several threads never interleave.
-    public static func write(_ text: String) {
+    package static func write(_ text: String) {
         var line = text + "\n"
         line.withUTF8 { _ = Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }

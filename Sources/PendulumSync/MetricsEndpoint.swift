@@ -7,21 +7,21 @@ import Prometheus
 /// served over a deliberately small HTTP/1.0 responder: one request per connection, GET
 /// /metrics only, bounded reads and a read timeout, so a scraper (or anything else that
 /// connects) cannot hold the daemon up.
-public final class MetricsEndpoint: @unchecked Sendable {
+package final class MetricsEndpoint: @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()
     private let snapshot: @Sendable () -> ObservationSnapshot
     private let descriptor: Int32
     private var thread: DaemonThread?
     private let lock = NIOLock()
     private var stopped = false
-    public let port: UInt16
+    package let port: UInt16
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Binds `host:port` (numeric IPv4 or IPv6; port 0 picks one).
-    public init(host: String, port: UInt16, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
+    package init(host: String, port: UInt16, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
         self.snapshot = snapshot
         let isIPv6 = host.contains(":")
         let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -68,12 +68,12 @@ public final class MetricsEndpoint: @unchecked Sendable {
         descriptor = fd
     }
 
-    public func start() throws {
+    package func start() throws {
         thread = try DaemonThread(name: "metrics") { [self] in serve() }
     }
 
     /// Idempotent: a second stop must not close a descriptor number someone has since reused.
-    public func stop() {
+    package func stop() {
         let wasStopped = lock.withLock { () -> Bool in
             defer { stopped = true }
             return stopped
@@ -133,7 +133,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
     }
 
     /// The Prometheus text exposition of the current snapshot, names prefixed `pendulum_`.
-    public func render() -> String {
+    package func render() -> String {
         let state = snapshot()
         let system = state.system
         setGauge("pendulum_system_synchronized", "1 when the daemon considers its clock synchronised", system.synchronized ? 1 : 0)

@@ -9,15 +9,15 @@ import PendulumIO
 
 /// Serves the daemon's state on a Unix stream socket: each connection gets one JSON document
 /// and is closed. Read-only, so the socket can be group-readable for operators.
-public final class ObservationServer: @unchecked Sendable {
-    public let path: String
+package final class ObservationServer: @unchecked Sendable {
+    package let path: String
     private let descriptor: Int32
     private let snapshot: @Sendable () -> ObservationSnapshot
     private var thread: DaemonThread?
     private let stopped = NIOLock()
     private var isStopped = false
 
-    public enum Failure: Error, CustomStringConvertible {
+    package enum Failure: Error, CustomStringConvertible {
         case pathTooLong(String)
         case system(String, Int32)
         /// Something that is not a socket is at the path: a typo in the configuration must not
@@ -27,7 +27,7 @@ public final class ObservationServer: @unchecked Sendable {
         /// status` in the daemon's place) or point it elsewhere.
         case unsafeDirectory(String, why: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .pathTooLong(let path): "observation socket path too long: \(path)"
             case .system(let operation, let code): "observation socket: \(operation): \(String(cString: strerror(code)))"
@@ -37,7 +37,7 @@ public final class ObservationServer: @unchecked Sendable {
         }
     }
 
-    public init(path: String, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
+    package init(path: String, snapshot: @escaping @Sendable () -> ObservationSnapshot) throws {
         self.path = path
         self.snapshot = snapshot
         var address = try Self.unixAddress(path)
@@ -64,7 +64,7 @@ public final class ObservationServer: @unchecked Sendable {
         descriptor = fd
     }
 
-    public func start() throws {
+    package func start() throws {
         thread = try DaemonThread(name: "observation") { [self] in serve() }
     }
 
@@ -96,7 +96,7 @@ public final class ObservationServer: @unchecked Sendable {
     }
 
     /// Idempotent: a second stop must not close a descriptor number someone has since reused.
-    public func stop() {
+    package func stop() {
         let wasStopped = stopped.withLock { () -> Bool in
             defer { isStopped = true }
             return isStopped
@@ -143,7 +143,7 @@ public final class ObservationServer: @unchecked Sendable {
     }
 
     /// Reads one snapshot from a daemon's socket (what `pendulum status` does).
-    public static func read(from path: String, timeout: Double = 2) throws -> Data {
+    package static func read(from path: String, timeout: Double = 2) throws -> Data {
         var address = try Self.unixAddress(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure.system("socket", errno) }

@@ -3,7 +3,7 @@ import PendulumNTP
 
 extension SynchronizationEngine {
     /// A consistent picture of the engine for status, metrics and serving.
-    public func snapshot() -> ObservationSnapshot {
+    package func snapshot() -> ObservationSnapshot {
         let status = clock.status
         let (system, sources) = statuses()
         return ObservationSnapshot(

@@ -1,21 +1,21 @@
 /// The `ptp` section of the status contract (DESIGN.md): what pendulum-ptpd reports on its
 /// observation socket, next to the `system` and `clock` sections every daemon fills.
 extension ObservationSnapshot {
-    public struct PTP: Codable, Sendable {
-        public struct Port: Codable, Sendable {
-            public var portNumber: UInt16
-            public var interface: String
+    package struct PTP: Codable, Sendable {
+        package struct Port: Codable, Sendable {
+            package var portNumber: UInt16
+            package var interface: String
             /// "ipv4", "ipv6" or "ethernet".
-            public var network: String
+            package var network: String
             /// "e2e" or "p2p".
-            public var delayMechanism: String
+            package var delayMechanism: String
             /// The standard's name, e.g. "SLAVE".
-            public var state: String
+            package var state: String
             /// IEEE 1588 portState enumeration value (SLAVE = 9), for metrics.
-            public var stateCode: UInt8
-            public var timestamping: String
+            package var stateCode: UInt8
+            package var timestamping: String
 
-            public init(portNumber: UInt16, interface: String, network: String, delayMechanism: String, state: String,
+            package init(portNumber: UInt16, interface: String, network: String, delayMechanism: String, state: String,
                         stateCode: UInt8, timestamping: String) {
                 self.portNumber = portNumber
                 self.interface = interface
@@ -35,17 +35,17 @@ extension ObservationSnapshot {
         }
 
         /// Received messages, and those ignored by reason (each is also counted in `received`).
-        public struct Counters: Codable, Sendable, Equatable {
-            public var received: Int
-            public var malformed: Int
-            public var wrongDomain: Int
-            public var ownMessages: Int
-            public var impossibleTimestamps: Int
-            public var ignored: Int
-            public var missingTransmitTimestamps: Int
-            public var sendErrors: Int
+        package struct Counters: Codable, Sendable, Equatable {
+            package var received: Int
+            package var malformed: Int
+            package var wrongDomain: Int
+            package var ownMessages: Int
+            package var impossibleTimestamps: Int
+            package var ignored: Int
+            package var missingTransmitTimestamps: Int
+            package var sendErrors: Int
 
-            public init(received: Int, malformed: Int, wrongDomain: Int, ownMessages: Int, impossibleTimestamps: Int,
+            package init(received: Int, malformed: Int, wrongDomain: Int, ownMessages: Int, impossibleTimestamps: Int,
                         ignored: Int, missingTransmitTimestamps: Int, sendErrors: Int) {
                 self.received = received
                 self.malformed = malformed
@@ -67,21 +67,21 @@ extension ObservationSnapshot {
             }
         }
 
-        public var clockIdentity: String
-        public var domain: UInt8
-        public var ports: [Port]
+        package var clockIdentity: String
+        package var domain: UInt8
+        package var ports: [Port]
         /// The latest measurement, while a port is UNCALIBRATED or SLAVE.
-        public var offsetFromMasterSeconds: Double?
-        public var meanPathDelaySeconds: Double?
-        public var grandmasterIdentity: String
-        public var parentPortIdentity: String
-        public var stepsRemoved: UInt16
+        package var offsetFromMasterSeconds: Double?
+        package var meanPathDelaySeconds: Double?
+        package var grandmasterIdentity: String
+        package var parentPortIdentity: String
+        package var stepsRemoved: UInt16
         /// How many offsets were measured since start: lets a reader tell a new sample from an old one.
-        public var offsetSamples: Int
-        public var frequencyPPB: Double
-        public var counters: Counters
+        package var offsetSamples: Int
+        package var frequencyPPB: Double
+        package var counters: Counters
 
-        public init(clockIdentity: String, domain: UInt8, ports: [Port], offsetFromMasterSeconds: Double?,
+        package init(clockIdentity: String, domain: UInt8, ports: [Port], offsetFromMasterSeconds: Double?,
                     meanPathDelaySeconds: Double?, grandmasterIdentity: String, parentPortIdentity: String,
                     stepsRemoved: UInt16, offsetSamples: Int, frequencyPPB: Double, counters: Counters) {
             self.clockIdentity = clockIdentity
@@ -113,7 +113,7 @@ extension ObservationSnapshot {
     /// pendulum-ptpd's snapshot. The NTP-shaped `system` section says what a PTP client can:
     /// synchronised while a port is SLAVE, reference "PTP", stratum 1 then (16 otherwise),
     /// the latest offset from the master, no root delay or dispersion.
-    public static func ptpDaemon(_ ptp: PTP, leap: UInt8, clockKind: String, clockOffsetFromSystemSeconds: Double?,
+    package static func ptpDaemon(_ ptp: PTP, leap: UInt8, clockKind: String, clockOffsetFromSystemSeconds: Double?,
                                  frequencyPPM: Double) -> ObservationSnapshot {
         let synchronized = ptp.ports.contains { $0.state == "SLAVE" }
         let system = System(

@@ -3,7 +3,7 @@ import PendulumNTP
 
 extension ObservationSnapshot {
     /// The status of a daemon without sources: what it serves, and its clock.
-    public static func serverOnly(
+    package static func serverOnly(
         synchronized: Bool, stratum: UInt8, referenceID: UInt32, leap: UInt8, clock status: ClockStatus
     ) -> ObservationSnapshot {
         ObservationSnapshot(

@@ -1,15 +1,15 @@
 /// The daemon's state as `pendulum status --json` shows it (DESIGN.md, "Contracts").
-public struct ObservationSnapshot: Codable, Sendable {
-    public struct System: Codable, Sendable {
-        public var synchronized: Bool
-        public var stratum: UInt8
-        public var referenceID: String
-        public var leap: UInt8
-        public var offsetSeconds: Double
-        public var uncertaintySeconds: Double
-        public var rootDelaySeconds: Double
-        public var rootDispersionSeconds: Double
-        public var frequencyPPM: Double
+package struct ObservationSnapshot: Codable, Sendable {
+    package struct System: Codable, Sendable {
+        package var synchronized: Bool
+        package var stratum: UInt8
+        package var referenceID: String
+        package var leap: UInt8
+        package var offsetSeconds: Double
+        package var uncertaintySeconds: Double
+        package var rootDelaySeconds: Double
+        package var rootDispersionSeconds: Double
+        package var frequencyPPM: Double
 
         enum CodingKeys: String, CodingKey {
             case synchronized, stratum, leap
@@ -22,10 +22,10 @@ public struct ObservationSnapshot: Codable, Sendable {
         }
     }
 
-    public struct Clock: Codable, Sendable {
-        public var kind: String
-        public var offsetFromSystemSeconds: Double?
-        public var frequencyPPM: Double
+    package struct Clock: Codable, Sendable {
+        package var kind: String
+        package var offsetFromSystemSeconds: Double?
+        package var frequencyPPM: Double
 
         enum CodingKeys: String, CodingKey {
             case kind
@@ -34,24 +34,24 @@ public struct ObservationSnapshot: Codable, Sendable {
         }
     }
 
-    public struct Source: Codable, Sendable {
-        public var name: String
-        public var address: String?
-        public var mode: String
-        public var reachable: Bool
-        public var reach: UInt8
-        public var offsetSeconds: Double?
-        public var delaySeconds: Double?
-        public var uncertaintySeconds: Double?
-        public var poll: Int?
-        public var stratum: UInt8?
-        public var nts: Bool
-        public var cookies: Int?
-        public var selected: Bool
-        public var falseticker: Bool
-        public var lastError: String?
+    package struct Source: Codable, Sendable {
+        package var name: String
+        package var address: String?
+        package var mode: String
+        package var reachable: Bool
+        package var reach: UInt8
+        package var offsetSeconds: Double?
+        package var delaySeconds: Double?
+        package var uncertaintySeconds: Double?
+        package var poll: Int?
+        package var stratum: UInt8?
+        package var nts: Bool
+        package var cookies: Int?
+        package var selected: Bool
+        package var falseticker: Bool
+        package var lastError: String?
         /// For a server taken from a pool: the pool's name.
-        public var pool: String?
+        package var pool: String?
 
         enum CodingKeys: String, CodingKey {
             case name, address, mode, reachable, reach, poll, stratum, nts, cookies, selected, falseticker, pool
@@ -63,25 +63,25 @@ public struct ObservationSnapshot: Codable, Sendable {
     }
 
     /// Per listen address counters of an NTP server running in the same daemon.
-    public struct Server: Codable, Sendable {
-        public var listen: String
-        public var counters: [String: Int]
+    package struct Server: Codable, Sendable {
+        package var listen: String
+        package var counters: [String: Int]
 
-        public init(listen: String, counters: [String: Int]) {
+        package init(listen: String, counters: [String: Int]) {
             self.listen = listen
             self.counters = counters
         }
     }
 
-    public var system: System
-    public var clock: Clock
-    public var sources: [Source]
-    public var servers: [Server]
+    package var system: System
+    package var clock: Clock
+    package var sources: [Source]
+    package var servers: [Server]
     /// NTS-KE listeners of the same daemon, their connection counters by class (accepted,
     /// answered, refused_over_limit, shed, ...); absent where none runs.
-    public var keyExchangeServers: [Server]? = nil
+    package var keyExchangeServers: [Server]? = nil
     /// pendulum-ptpd's PTP state (ObservationSnapshot+PTP.swift); absent for NTP.
-    public var ptp: PTP? = nil
+    package var ptp: PTP? = nil
 
     enum CodingKeys: String, CodingKey {
         case system, clock, sources, servers, ptp

@@ -2,10 +2,10 @@ import Glibc
 
 /// systemd's readiness protocol (`Type=notify`): one datagram to $NOTIFY_SOCKET. Written out
 /// because it is a dozen lines and libsystemd is not worth a dependency for it.
-public enum SystemdNotifier {
+package enum SystemdNotifier {
     /// Sends e.g. "READY=1" or "STOPPING=1"; does nothing when not started by systemd.
     @discardableResult
-    public static func notify(_ state: String) -> Bool {
+    package static func notify(_ state: String) -> Bool {
         guard let socketPath = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !socketPath.isEmpty else { return false }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
