@@ -164,7 +164,7 @@ let package = Package(
             name: "PendulumPTPDaemon",
             dependencies: [
                 "PendulumPTP", "PendulumIO", "PendulumDiscipline", "PendulumTime", "PendulumSync",
-                "PendulumTOML",
+                "PendulumTOML", "PendulumClientEngine", "PendulumBoundedTime",
             ],
             swiftSettings: swiftSettings
         ),
@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "PendulumInteropTests",
             dependencies: [
-                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "PendulumClientEngine", "Pendulum", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
+                "PendulumIO", "PendulumNTP", "PendulumTime", "PendulumNTSKE", "PendulumSync", "PendulumClientEngine", "PendulumBoundedTime", "Pendulum", "pendulum", "pendulum-ntpd", "pendulum-ptpd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -4,9 +4,9 @@
 import PendulumTime
 
 /// The time with a guarantee: `now()` gives the earliest and latest true time at this instant,
-/// from the bounds pendulum-ntpd publishes (`[observability] bounds-path`). As AWS ClockBound's
-/// clients do, a program waits out `latest` before it commits to an order, or refuses to act on
-/// a time whose interval is too wide.
+/// from the bounds pendulum-ntpd or pendulum-ptpd publishes (`[observability] bounds-path`).
+/// As AWS ClockBound's clients do, a program waits out `latest` before it commits to an order,
+/// or refuses to act on a time whose interval is too wide.
 ///
 /// ```swift
 /// let clock = try BoundedClock()                  // /run/pendulum/bounds

@@ -37,7 +37,7 @@ package final class SynchronizationEngine: @unchecked Sendable {
     private var everySecond: @Sendable () -> Void = {}
     private var clockWatch: LocalClockWatch
     /// Where the clock's error bound is published for other programs; nil: nowhere.
-    private let bounds: BoundsSegment?
+    private let bounds: BoundsPublisher?
 
     package init(
         clock: any SteerableClock, sources specifications: [SourceSpecification],
@@ -48,7 +48,7 @@ package final class SynchronizationEngine: @unchecked Sendable {
     ) {
         self.clock = clock
         self.logger = logger
-        self.bounds = bounds
+        self.bounds = bounds.map { BoundsPublisher(segment: $0, clock: clock) }
         self.resolve = resolve
         core = NTPClientCore(sources: specifications, configuration: configuration)
         // The kernel's frequency and tick corrections move CLOCK_REALTIME and CLOCK_BOOTTIME
@@ -152,39 +152,14 @@ package final class SynchronizationEngine: @unchecked Sendable {
         }
         sockets.removeAll()
         // Stopped: a reader must not go on trusting the last values until they go stale.
-        bounds?.publish(ClockBounds(
-            asOfRealtimeNanoseconds: 0, asOfMonotonicNanoseconds: 0, boundNanoseconds: 0, maximumDriftPPB: 0,
-            status: .unknown, voidAfterMonotonicNanoseconds: 0))
+        bounds?.publishStopped()
     }
 
-    /// Publishes the error bound as of now, with how the steered clock relates to
-    /// CLOCK_REALTIME: after every selection and clock action, and once a second so that
-    /// readers can tell a running daemon from a stopped one.
+    /// Publishes the error bound as of now: after every selection and clock action, and once
+    /// a second so that readers can tell a running daemon from a stopped one.
     private func publishBounds() {
-        guard let bounds else { return }
-        let monotonic = MonotonicClock.nanoseconds()
-        let realtime = WallClock.now()
-        let reading = clock.time(atSystemTime: realtime)
-        guard let bound = lock.withLock({ core.errorBound(at: NTPTimestamp(reading)) }),
-            bound.maximumError.isFinite, bound.maximumDrift.isFinite
-        else { return }
-        let offset = reading - realtime
-        // A bound above 100 days or a drift above 4 s/s says nothing; both are clamped to fit.
-        let boundNanoseconds = min(max((bound.maximumError * 1e9).rounded(.up), 0), 8.64e15)
-        let driftPPB = min(max((bound.maximumDrift * 1e9).rounded(.up), 0), 4e9)
-        bounds.publish(ClockBounds(
-            asOfRealtimeNanoseconds: realtime.seconds * 1_000_000_000 + Int64(realtime.nanoseconds),
-            asOfMonotonicNanoseconds: monotonic,
-            clockOffsetNanoseconds: offset.nanoseconds, clockRate: clock.rateAgainstSystemClock,
-            boundNanoseconds: Int64(boundNanoseconds), maximumDriftPPB: UInt32(driftPPB),
-            status: bound.synchronized ? .synchronized : .freeRunning,
-            voidAfterMonotonicNanoseconds: monotonic + Self.boundsLifetimeNanoseconds
-        ))
+        bounds?.publish { reading in lock.withLock { core.errorBound(at: NTPTimestamp(reading)) } }
     }
-
-    /// Published values hold this long without a new update: ten of the loop's seconds, so a
-    /// loaded machine does not void them, while a stopped daemon is noticed within seconds.
-    static let boundsLifetimeNanoseconds: Int64 = 10_000_000_000
 
     /// Once a second and before every answer: has someone else moved the clock since the last
     /// look?

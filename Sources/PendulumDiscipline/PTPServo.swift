@@ -30,8 +30,23 @@ public struct PTPServo: Sendable {
         discipline.addSource(Self.parent)
     }
 
+    /// The bound proven by the last selection, and the local time (after its step, if any) it
+    /// held at: it grows by its drift from there.
+    private var boundAnchor: (time: NTPTimestamp, bound: ClockErrorBound)?
+
+    /// How far the steered clock may be from the grandmaster's time at local time `time`; nil
+    /// before the first synchronisation. After the parent is lost it keeps growing, marked
+    /// unsynchronised.
+    public func errorBound(at time: UnixTime) -> ClockErrorBound? {
+        guard let anchor = boundAnchor else { return nil }
+        var bound = anchor.bound
+        bound.maximumError += bound.maximumDrift * max(0, (NTPTimestamp(time) - anchor.time).seconds)
+        return bound
+    }
+
     /// A new parent (or none): its samples do not continue the old ones.
     public mutating func restart() {
+        boundAnchor?.bound.synchronized = false
         slaveToMaster = nil
         discipline = ClockDiscipline(configuration: configuration)
         discipline.addSource(Self.parent)
@@ -84,9 +99,16 @@ public struct PTPServo: Sendable {
         }
         let sample = Measurement(offset: offset, delay: delay, localTime: NTPTimestamp(localTime), stratum: 1, leap: .none)
         let update = discipline.handle(sample, from: Self.parent)
-        if update.actions.contains(where: { if case .step = $0 { true } else { false } }) {
+        var timeAfterActions = NTPTimestamp(localTime)
+        for case .step(let amount) in update.actions {
+            timeAfterActions = timeAfterActions + amount
             slaveToMaster = nil
             delayExchangesToSkip = 1
+        }
+        if let bound = discipline.errorBoundAtLastSelection {
+            boundAnchor = (timeAfterActions, bound)
+        } else {
+            boundAnchor?.bound.synchronized = false
         }
         return update
     }

@@ -316,10 +316,8 @@ public struct NTPClientCore: Sendable {
             lastPrimary = system.primary
         }
         let maximumError = system.rootDelay / 2 + system.rootDispersion + system.uncertainty
-        if system.synchronized {
-            let frequencyUncertainty = discipline.frequencyEstimate?.uncertainty ?? discipline.configuration.filter.initialFrequencyUncertainty
-            let drift = ClockErrorBound.minimumDrift + ClockErrorBound.frequencyDeviations * frequencyUncertainty
-            boundAnchor = (timeAfterActions, ClockErrorBound(maximumError: maximumError, maximumDrift: drift, synchronized: true))
+        if let bound = discipline.errorBoundAtLastSelection {
+            boundAnchor = (timeAfterActions, bound)
         } else if boundAnchor != nil {
             boundAnchor?.bound.synchronized = false
         }

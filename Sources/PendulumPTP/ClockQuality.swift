@@ -11,6 +11,19 @@ public struct ClockQuality: Sendable, Hashable {
         self.clockAccuracy = clockAccuracy
         self.offsetScaledLogVariance = offsetScaledLogVariance
     }
+
+    /// The accuracy the clock announces, in seconds (0x20 = 25 ns … 0x30 = 10 s). nil for
+    /// "more than 10 s", "unknown" (0xFE, the usual value) and reserved codes: nothing can be
+    /// counted on.
+    public var accuracySeconds: Double? {
+        guard (0x20...0x30).contains(clockAccuracy) else { return nil }
+        return Self.accuracyByCode[Int(clockAccuracy - 0x20)]
+    }
+
+    private static let accuracyByCode: [Double] = [
+        25e-9, 100e-9, 250e-9, 1e-6, 2.5e-6, 10e-6, 25e-6, 100e-6, 250e-6,
+        1e-3, 2.5e-3, 10e-3, 25e-3, 100e-3, 250e-3, 1, 10,
+    ]
 }
 
 /// timeSource (§7.6.2.8, Table 6).

@@ -1,6 +1,8 @@
 import CPendulumShim
 import Foundation
 import Glibc
+import PendulumBoundedTime
+import PendulumClientEngine
 import PendulumDiscipline
 import PendulumIO
 import PendulumPTP
@@ -36,6 +38,8 @@ package final class PTPDaemon {
     private let published = PublishedSnapshot()
     private var observationServer: ObservationServer?
     private var metricsEndpoint: MetricsEndpoint?
+    /// Where the clock's error bound is published for other programs; nil: nowhere.
+    private var bounds: BoundsPublisher?
 
     package init(configuration: PTPDaemonConfiguration, log: @escaping (String) -> Void) throws {
         self.configuration = configuration
@@ -87,6 +91,13 @@ package final class PTPDaemon {
         servo = PTPServo(logSyncInterval: configuration.ports[0].intervals.logSyncInterval,
                          stepThreshold: configuration.stepThresholdSeconds,
                          firstStepThreshold: configuration.firstStepThresholdSeconds)
+        if let path = configuration.boundsPath {
+            do {
+                bounds = BoundsPublisher(segment: try BoundsSegment.create(at: path), clock: clock)
+            } catch {
+                throw DaemonError("[observability] bounds-path: \(error)")
+            }
+        }
         let fd = pendulum_termination_signal_fd()
         guard fd >= 0 else { throw DaemonError("signalfd: errno \(-fd)") }
         signalDescriptor = fd
@@ -140,15 +151,19 @@ package final class PTPDaemon {
         if let endpoint = metricsEndpoint, let listen = configuration.metricsListen {
             log("metrics on \(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(endpoint.port)")
         }
+        if let path = configuration.boundsPath { log("error bounds published at \(path)") }
+        var nextBounds = Self.now()
         defer {
             observationServer?.stop()
             metricsEndpoint?.stop()
+            // Stopped: a reader must not go on trusting the last values until they go stale.
+            bounds?.publishStopped()
         }
 
         while true {
             let now = Self.now()
             let nextTimer = timers.values.min() ?? (now + .seconds(1))
-            let wake = min(nextTimer, nextReport)
+            let wake = bounds == nil ? min(nextTimer, nextReport) : min(nextTimer, nextReport, nextBounds)
             let waitMilliseconds = max(0, min(1000, (wake.nanoseconds - now.nanoseconds + 999_999) / 1_000_000))
             var pollers = [pollfd(fd: signalDescriptor, events: Int16(POLLIN), revents: 0)]
             pollers += descriptors.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
@@ -174,6 +189,11 @@ package final class PTPDaemon {
                 guard timers[key] == deadline else { continue }
                 timers[key] = nil
                 perform(instance.timerExpired(key.timer, port: key.port, at: afterIO))
+            }
+            if bounds != nil, afterIO >= nextBounds {
+                // Once a second, so that readers can tell a running daemon from a stopped one.
+                nextBounds = afterIO + .seconds(1)
+                publishBounds()
             }
             if afterIO >= nextReport {
                 nextReport = afterIO + summaryInterval
@@ -276,6 +296,20 @@ package final class PTPDaemon {
         }
         summary.add(offset: offset, delay: delay, frequencyPPB: clock.status.frequencyPPM * 1000)
         publishStatus()
+        publishBounds()
+    }
+
+    /// The servo's bound on the error against the grandmaster, plus the grandmaster's own
+    /// announced accuracy when it announces one (ptp4l's default, 0xFE, says nothing: the
+    /// bound is then against the grandmaster's time).
+    private func publishBounds() {
+        guard let bounds else { return }
+        let grandmasterAccuracy = instance.parent.grandmasterClockQuality.accuracySeconds ?? 0
+        bounds.publish { reading in
+            guard var bound = servo.errorBound(at: reading) else { return nil }
+            bound.maximumError += grandmasterAccuracy
+            return bound
+        }
     }
 
     // MARK: status

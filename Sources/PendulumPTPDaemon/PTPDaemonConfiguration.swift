@@ -43,6 +43,9 @@ package struct PTPDaemonConfiguration: Sendable, Hashable {
     package var firstStepThresholdSeconds: Double? = 0.00002
     /// The Unix socket `pendulum status` reads (ObservationServer).
     package var observationPath: String?
+    /// Where the clock's error bound is published for other programs (a system or overlay
+    /// clock: both read on CLOCK_REALTIME's scale).
+    package var boundsPath: String?
     /// Prometheus metrics on this numeric address and port ("127.0.0.1:9975", "[::1]:9975").
     package var metricsListen: (host: String, port: UInt16)? {
         get { metricsHost.map { ($0, metricsPort) } }
@@ -105,6 +108,17 @@ extension PTPDaemonConfiguration {
         if let table = try reader.table("observability") {
             var observe = TableReader(table, name: "[observability]")
             observationPath = try observe.string("observation-path")
+            if let path = try observe.string("bounds-path") {
+                guard !path.isEmpty, !path.hasSuffix("/") else {
+                    throw ConfigurationError("[observability] bounds-path \"\(path)\" is not a file path")
+                }
+                if case .ptpHardware = clock {
+                    // Readers compute the clock's time from CLOCK_REALTIME; a PHC keeps TAI on a
+                    // device of its own.
+                    throw ConfigurationError("[observability] bounds-path: bounds are published for a system or overlay clock, not a PTP hardware clock")
+                }
+                boundsPath = path
+            }
             if let listen = try observe.string("metrics-listen") { metricsListen = try Self.parseListen(listen) }
             if let interval = try observe.double("summary-interval-seconds") {
                 guard interval > 0 else { throw ConfigurationError("[observability] summary-interval-seconds must be positive") }

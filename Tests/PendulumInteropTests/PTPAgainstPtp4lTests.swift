@@ -1,5 +1,7 @@
 import Foundation
+import PendulumBoundedTime
 import PendulumSync
+import PendulumTime
 import Testing
 
 /// pendulum-ptpd against linuxptp's ptp4l across veth pairs between network namespaces,
@@ -19,6 +21,16 @@ struct PTPAgainstPtp4lTests {
         /// reads: the true error on one machine.
         var trueError: Double?
         var state: String
+    }
+
+    /// One reading of the bounds pendulum-ptpd publishes, as a program gets it.
+    struct BoundsReading {
+        var time: Double
+        var synchronized: Bool
+        /// CLOCK_REALTIME (the truth here) inside [earliest, latest].
+        var holdsTrueTime: Bool
+        var boundSeconds: Double
+        var trueErrorSeconds: Double
     }
 
     static func ptp4lFlags(network: String, delayMechanism: String) -> [String] {
@@ -73,7 +85,9 @@ struct PTPAgainstPtp4lTests {
         var sniffer: ChildProcess?
         var capture: String { directory.appendingPathComponent("slave.pcap").path }
         var samples: [Sample] = []
+        var boundsReadings: [BoundsReading] = []
         var lastCount = -1
+        var boundsPath: String { directory.appendingPathComponent("bounds").path }
 
         init(network: String, delayMechanism: String) throws {
             self.network = network
@@ -108,6 +122,7 @@ struct PTPAgainstPtp4lTests {
                 timestamping = "software"
                 [observability]
                 observation-path = "\(socket)"
+                bounds-path = "\(boundsPath)"
                 """.write(to: ourConfig, atomically: true, encoding: .utf8)
             let master = namespaces.process(inFirst: true, ptp4l,
                 ["-i", namespaces.interfaces.0, "-S", "-m", "-f", ptp4lConfig] + PTPAgainstPtp4lTests.ptp4lFlags(network: network, delayMechanism: delayMechanism))
@@ -118,8 +133,15 @@ struct PTPAgainstPtp4lTests {
             try slave.start()
         }
 
-        /// Records the latest sample if the daemon measured a new one.
+        /// Records the latest sample if the daemon measured a new one, and the published bounds.
         func poll(at time: Double) {
+            if let instant = try? BoundedClock(path: boundsPath).now() {
+                boundsReadings.append(BoundsReading(
+                    time: time, synchronized: instant.synchronized,
+                    holdsTrueTime: instant.earliest <= instant.system && instant.system <= instant.latest,
+                    boundSeconds: Double(instant.boundNanoseconds) * 1e-9,
+                    trueErrorSeconds: (instant.clock - instant.system).seconds))
+            }
             guard let ptp = PTPObservation.read(socket).flatMap({ snapshot in snapshot.ptp.map { (snapshot, $0) } }),
                 ptp.1.offsetSamples != lastCount, let offset = ptp.1.offsetFromMasterSeconds, let state = ptp.1.ports.first?.state
             else { return }
@@ -168,6 +190,8 @@ struct PTPAgainstPtp4lTests {
         // What an operator sees on a disciplined slave.
         let statusTable = try ChildProcess.run(TestPaths.pendulum, ["status", "--socket", runs[0].socket], timeout: 10).stdout
         for run in runs { run.stop() }
+        // A stopped daemon leaves no bound a program could go on trusting.
+        let boundsAfterStop = runs.map { try? BoundedClock(path: $0.boundsPath).now() }
 
         var table = ["PTP ptp4l master -> pendulum-ptpd slave, \(Int(Self.slaveRunSeconds)) s runs, concurrently, judged over the last \(Int(Self.judgedSeconds)) s:",
                      "transport delay  samples  RMS offset_from_master  max  |  true error RMS  max"]
@@ -195,6 +219,15 @@ struct PTPAgainstPtp4lTests {
             #expect(!errors.isEmpty && trueRMS < 50e-6, "true error RMS \(trueRMS): \(context)")
             let percentile90 = offsets.map(abs).sorted().dropLast(offsets.count / 10).last ?? .infinity
             #expect(percentile90 < 50e-6, "90th percentile of |offset from master| \(percentile90) (RMS \(rms)): \(context)")
+            #expect(boundsAfterStop[index] == nil, "\(name): a bound after the daemon stopped: \(String(describing: boundsAfterStop[index]))")
+            // The published bound, read as a program reads it 4 times a second: from the first
+            // synchronised reading on, true time (the system clock ptp4l serves) inside it.
+            let bounded = run.boundsReadings.drop { !$0.synchronized }
+            let outside = bounded.filter { !$0.holdsTrueTime }
+            #expect(bounded.count >= Int(Self.judgedSeconds), "\(name): \(bounded.count) bounds readings\n\(context)")
+            #expect(outside.isEmpty, "\(name): true time outside the bound in \(outside.count) of \(bounded.count) readings, first \(outside.prefix(3).map { "t=\($0.time) error \($0.trueErrorSeconds) bound \($0.boundSeconds)" })")
+            let judgedBounds = bounded.filter { $0.time >= Self.slaveRunSeconds - Self.judgedSeconds }.map(\.boundSeconds)
+            table.append("    bounds: \(bounded.count) readings, \(outside.count) outside; mean bound over the judged span \(Self.nanoseconds(judgedBounds.reduce(0, +) / Double(max(1, judgedBounds.count)))), max \(Self.nanoseconds(judgedBounds.max() ?? 0))")
             // What we sent as a slave: Delay_Req (E2E) or the peer-delay messages (P2P: we
             // request and, to ptp4l's requests, respond).
             if let identity = finalStatus[index]?.clockIdentity {

@@ -42,12 +42,9 @@ import Testing
     /// same three servers once a second: steered to the agreeing ones, true time inside its
     /// bound, the wrong server outvoted.
     @Test func aDisciplinedClockFollowsTheAgreeingServersAndOutvotesTheWrongOne() async throws {
-        let certificate = try TestCertificate()
-        defer { certificate.remove() }
-        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
-        defer { chronys.forEach { $0.stop() } }
-        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
-        defer { wrong.remove() }
+        let trio = try ThreeNTSServers()
+        defer { trio.remove() }
+        let (certificate, chronys, wrong) = (trio.certificate, trio.chronys, trio.wrong)
         let servers = try [chronys[0].ntsKEPort, wrong.ntsKEPort, chronys[1].ntsKEPort].map {
             TimeServer.nts("127.0.0.1", keyExchangePort: try #require($0), caFile: certificate.certificatePath)
         }
@@ -89,12 +86,9 @@ import Testing
             Issue.record("\(example) is missing: scripts/test.sh builds it (swift build --package-path Examples/SecureTimeExample --scratch-path .build)")
             return
         }
-        let certificate = try TestCertificate()
-        defer { certificate.remove() }
-        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
-        defer { chronys.forEach { $0.stop() } }
-        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
-        defer { wrong.remove() }
+        let trio = try ThreeNTSServers()
+        defer { trio.remove() }
+        let (certificate, chronys, wrong) = (trio.certificate, trio.chronys, trio.wrong)
         let wrongPort = try #require(wrong.ntsKEPort)
         let hosts = try [chronys[0].ntsKEPort, wrongPort, chronys[1].ntsKEPort].map { "127.0.0.1:\(try #require($0))" }
         let result = try ChildProcess.run(example, ["--ca-file", certificate.certificatePath, "--follow", "5"] + hosts)
@@ -111,12 +105,9 @@ import Testing
 
     /// The same from the command line: `pendulum query --nts` with three servers.
     @Test func queryWithThreeServersReportsTheAgreedTimeAndTheOutvotedOne() throws {
-        let certificate = try TestCertificate()
-        defer { certificate.remove() }
-        let chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
-        defer { chronys.forEach { $0.stop() } }
-        let wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
-        defer { wrong.remove() }
+        let trio = try ThreeNTSServers()
+        defer { trio.remove() }
+        let (certificate, chronys, wrong) = (trio.certificate, trio.chronys, trio.wrong)
         let hosts = try [chronys[0].ntsKEPort, wrong.ntsKEPort, chronys[1].ntsKEPort].map { "127.0.0.1:\(try #require($0))" }
         let arguments = ["query", "--nts", "--ca-file", certificate.certificatePath, "--samples", "2", "--interval", "0.2"] + hosts
         let result = try ChildProcess.run(TestPaths.pendulum, arguments + ["--json"])
@@ -155,6 +146,36 @@ import Testing
             #expect(answered.count == 2 && largestGroup == 1 && needed == 2)
             #expect(error.code == "no-agreement")
         }
+    }
+}
+
+/// Two chronyd -x NTS servers and a pendulum-ntpd NTS server 1 s wrong, one certificate for all.
+private struct ThreeNTSServers {
+    let certificate: TestCertificate
+    let chronys: [ChronyServer]
+    let wrong: NTPDaemonProcess
+
+    init() throws {
+        certificate = try TestCertificate()
+        do {
+            chronys = try [ChronyServer(stratum: 2, certificate: certificate), ChronyServer(stratum: 2, certificate: certificate)]
+        } catch {
+            certificate.remove()
+            throw error
+        }
+        do {
+            wrong = try NTPDaemonProcess(nts: true, sharedCertificate: certificate, localStratum: 1, extraLines: ["[clock]", "kind = \"overlay\"", "initial-offset-seconds = 1.0"])
+        } catch {
+            chronys.forEach { $0.stop() }
+            certificate.remove()
+            throw error
+        }
+    }
+
+    func remove() {
+        wrong.remove()
+        chronys.forEach { $0.stop() }
+        certificate.remove()
     }
 }
 

@@ -86,6 +86,9 @@ struct PTPDaemonConfigurationTests {
         ("[observability]\nmetrics-listen = \"::1:9\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
         ("[observability]\nmetrics-listen = \"127.0.0.1:70000\"\n[[port]]\ninterface = \"a\"", "metrics-listen"),
         ("[observability]\nstatus-path = \"/tmp/x\"\n[[port]]\ninterface = \"a\"", "unknown key \"status-path\""),
+        ("[clock]\nkind = \"phc\"\n[observability]\nbounds-path = \"/tmp/b\"\n[[port]]\ninterface = \"a\"", "not a PTP hardware clock"),
+        ("[observability]\nbounds-path = \"/tmp/\"\n[[port]]\ninterface = \"a\"", "is not a file path"),
+        ("[observability]\nbounds-path = \"\"\n[[port]]\ninterface = \"a\"", "is not a file path"),
     ])
     func rejectsBadConfiguration(text: String, mentioning: String) {
         do {
@@ -94,6 +97,12 @@ struct PTPDaemonConfigurationTests {
         } catch {
             #expect(error.description.contains(mentioning), "\(error.description)")
         }
+    }
+
+    @Test func boundsPathForAnOverlayOrSystemClock() throws {
+        let configuration = try PTPDaemonConfiguration(toml: "[clock]\nkind = \"system\"\n[observability]\nbounds-path = \"/run/pendulum/ptp-bounds\"\n[[port]]\ninterface = \"a\"")
+        #expect(configuration.boundsPath == "/run/pendulum/ptp-bounds")
+        #expect(try PTPDaemonConfiguration(toml: "[[port]]\ninterface = \"a\"").boundsPath == nil)
     }
 
     @Test(arguments: [("127.0.0.1:9975", "127.0.0.1", 9975), ("[::1]:0", "::1", 0), ("0.0.0.0:19975", "0.0.0.0", 19975)])

@@ -14,3 +14,15 @@ struct TimePropertiesLeapTests {
         }
     }
 }
+
+struct ClockAccuracyTests {
+    @Test func announcedAccuracyCodesReadAsSeconds() {
+        let cases: [(UInt8, Double?)] = [
+            (0x20, 25e-9), (0x21, 100e-9), (0x23, 1e-6), (0x27, 100e-6), (0x29, 1e-3), (0x2F, 1), (0x30, 10),
+            (0x31, nil), (0xFE, nil), (0x1F, nil), (0x00, nil),
+        ]
+        for (code, seconds) in cases {
+            #expect(ClockQuality(clockAccuracy: code).accuracySeconds == seconds, "code \(code)")
+        }
+    }
+}
