@@ -315,12 +315,14 @@ public struct NTPClientCore: Sendable {
             }
             lastPrimary = system.primary
         }
-        let maximumError = system.rootDelay / 2 + system.rootDispersion + system.uncertainty
         if let bound = discipline.errorBoundAtLastSelection {
             boundAnchor = (timeAfterActions, bound)
         } else if boundAnchor != nil {
             boundAnchor?.bound.synchronized = false
         }
+        // The kernel's maxerror is the published bound (grown since the sources were lost);
+        // before the first synchronisation, what the selection has.
+        let maximumError = errorBound(at: timeAfterActions)?.maximumError ?? system.rootDelay / 2 + system.rootDispersion + system.uncertainty
         actions.append(.setSynchronized(
             system.synchronized,
             maximumError: NTPDuration(approximateSeconds: maximumError),

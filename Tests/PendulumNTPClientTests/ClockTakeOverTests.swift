@@ -48,6 +48,15 @@ import Testing
         }
         #expect(!lost.isEmpty, "still synchronised after 12 unanswered polls")
         #expect(!harness.core.system.synchronized)
+        // The kernel is told the bound programs read, grown since the last synchronisation.
+        if case .setSynchronized(false, let maximumError, _)? = lost.first {
+            let published = try #require(harness.core.errorBound(at: harness.now))
+            #expect(!published.synchronized)
+            // Told at most one poll (1 s) before now: within a second's growth of it.
+            #expect(
+                maximumError.seconds <= published.maximumError + 1e-9 && maximumError.seconds >= published.maximumError - 1.01 * published.maximumDrift,
+                "kernel \(maximumError), published now \(published.maximumError), drift \(published.maximumDrift)")
+        }
         // The frequency in force is still the best estimate there is, for the drift file.
         #expect(harness.core.frequencyEstimate == estimate)
     }
