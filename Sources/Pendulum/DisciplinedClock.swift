@@ -16,8 +16,9 @@ import PendulumTime
 ///
 /// It runs pendulum-ntpd's client (the same polling, NTS, falseticker rejection, filter and
 /// discipline) on a thread of its own, steering an overlay clock: a software clock on top of
-/// CLOCK_REALTIME. Someone setting the system clock does not move it beyond what the servers
-/// say. `stop()` ends the thread; so does releasing the last reference.
+/// CLOCK_REALTIME. Someone setting the system clock moves it only until the next agreeing
+/// answers: the engine sees the move against CLOCK_BOOTTIME and steers it back. `stop()` ends
+/// the thread; so does releasing the last reference.
 public final class DisciplinedClock: Sendable {
     private let overlay: OverlayClock
     private let engine: SynchronizationEngine

@@ -8,7 +8,7 @@ import PendulumTime
 struct NowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "now",
-        abstract: "Print the current time, with --bounds the earliest and latest it can be (from pendulum-ntpd's bounds-path)."
+        abstract: "Print the current time, with --bounds the earliest and latest it can be (from the bounds-path of pendulum-ntpd or pendulum-ptpd)."
     )
 
     @Flag(help: "Read the daemon's error bound and print the interval true time lies in.")
