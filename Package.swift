@@ -88,6 +88,9 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // Certificate verification when the local clock may be years off (BoringSSL's
+                // cannot be told to check validity periods against anything but the clock).
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,7 +148,7 @@ let package = Package(
         // pendulum-ntpd's TOML configuration, shared with `pendulum validate`.
         .target(
             name: "PendulumDaemonConfig",
-            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML", "PendulumDiscipline", "PendulumFiles"],
+            dependencies: ["PendulumIO", "PendulumNTPServer", "PendulumTOML", "PendulumDiscipline", "PendulumFiles", "PendulumNTS"],
             swiftSettings: swiftSettings
         ),
         // pendulum-ntpd: serve loops, NTS-KE service, keyset keeper.

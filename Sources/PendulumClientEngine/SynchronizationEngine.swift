@@ -44,13 +44,14 @@ package final class SynchronizationEngine: @unchecked Sendable {
         configuration: DisciplineConfiguration = DisciplineConfiguration(),
         logger: Logger = Logger(label: "pendulum.sync"),
         bounds: BoundsSegment? = nil,
+        certificateTimePolicy: CertificateTimePolicy = .afterAgreement,
         resolve: @escaping @Sendable (String, UInt16) throws -> [SocketAddress] = { host, port in try NameResolver.resolve(host, port: port) }
     ) {
         self.clock = clock
         self.logger = logger
         self.bounds = bounds.map { BoundsPublisher(segment: $0, clock: clock) }
         self.resolve = resolve
-        core = NTPClientCore(sources: specifications, configuration: configuration)
+        core = NTPClientCore(sources: specifications, configuration: configuration, certificateTimePolicy: certificateTimePolicy)
         // The kernel's frequency and tick corrections move CLOCK_REALTIME and CLOCK_BOOTTIME
         // alike, so against boottime the system clock has no rate of its own: any move beyond
         // the reading tolerance was a step. An overlay clock or a PHC runs at its own rate.
@@ -262,13 +263,15 @@ package final class SynchronizationEngine: @unchecked Sendable {
                 case .failure(let reason): post { core, _ in core.poolResolutionFailed(index, reason: reason.description) }
                 }
             }
-        case .runKeyExchange(let id, let host, let port, let caFile):
+        case .runKeyExchange(let id, let host, let port, let caFile, let certificateTime):
             Task.detached { [self] in
                 do {
-                    let session = try await NTSKEClient.establish(host: host, port: Int(port), caFile: caFile)
+                    let session = try await NTSKEClient.establish(host: host, port: Int(port), caFile: caFile, certificateTime: certificateTime)
                     let association = try session.makeAssociation()
                     post { core, now in
-                        core.keyExchangeCompleted(id, association: association, ntpHost: session.ntpHost, ntpPort: session.ntpPort, at: now)
+                        core.keyExchangeCompleted(
+                            id, association: association, ntpHost: session.ntpHost, ntpPort: session.ntpPort,
+                            certificateValidity: session.certificateValidity, at: now)
                     }
                 } catch {
                     let reason = (error as? NTSKEClientFailure)?.description ?? "NTS: \(error)"

@@ -1,5 +1,6 @@
 import PendulumIO
 import PendulumNTPServer
+import PendulumNTS
 
 /// Everything `pendulum-ntpd` reads from its TOML file, validated. Parsing lives in
 /// `DaemonConfigurationParser`; `pendulum validate` and the daemon share it.
@@ -123,6 +124,8 @@ public struct SynchronizationSection: Sendable {
     public var startupStepThresholdSeconds: Double?
     /// … and refuse offsets beyond this (default: accept any, as a fresh boot needs).
     public var startupPanicThresholdSeconds: Double?
+    /// How NTS-KE judges certificate validity before the first synchronisation.
+    public var certificateTimeCheck: CertificateTimePolicy = .afterAgreement
 
     public init() {}
 }

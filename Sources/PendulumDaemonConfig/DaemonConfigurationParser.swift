@@ -1,6 +1,7 @@
 import PendulumDiscipline
 import PendulumIO
 import PendulumNTPServer
+import PendulumNTS
 import PendulumTOML
 
 /// Reads the TOML configuration. Keys are kebab-case; any key the daemon does not know is an
@@ -260,7 +261,7 @@ struct TableReader {
             guard let table = value.table else { throw error("synchronization", "expected a table: write [synchronization]") }
             try checkKeys(table, allowed: [
                 "local-stratum", "minimum-agreeing-sources", "step-threshold-seconds", "panic-threshold-seconds",
-                "startup-step-threshold-seconds", "startup-panic-threshold-seconds",
+                "startup-step-threshold-seconds", "startup-panic-threshold-seconds", "certificate-time-check",
             ], path: "synchronization")
             let path = "synchronization"
             var section = SynchronizationSection()
@@ -270,6 +271,12 @@ struct TableReader {
             section.panicThresholdSeconds = try seconds(table, "panic-threshold-seconds", path: path, range: 0.000_001...1e9)
             section.startupStepThresholdSeconds = try seconds(table, "startup-step-threshold-seconds", path: path, range: 0.000_001...1e9)
             section.startupPanicThresholdSeconds = try seconds(table, "startup-panic-threshold-seconds", path: path, range: 0.000_001...1e9)
+            if let check = try string(table, "certificate-time-check", path: path) {
+                guard let policy = CertificateTimePolicy(rawValue: check) else {
+                    throw error("\(path).certificate-time-check", "\"\(check)\" is not one of \(CertificateTimePolicy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", at: table["certificate-time-check"]?.line)
+                }
+                section.certificateTimeCheck = policy
+            }
             if let step = section.stepThresholdSeconds, let panic = section.panicThresholdSeconds, panic < step {
                 throw error("\(path).panic-threshold-seconds", "\(panic) is below step-threshold-seconds \(step)", at: table["panic-threshold-seconds"]?.line)
             }

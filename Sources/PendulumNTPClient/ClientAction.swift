@@ -1,4 +1,5 @@
 import PendulumDiscipline
+import PendulumNTS
 import PendulumTime
 
 /// What the client core asks its shell to do. The shell carries these out in order and
@@ -16,8 +17,9 @@ public enum ClientAction: Sendable, Hashable {
     case resolve(SourceID, host: String, port: UInt16)
     /// Look up a pool's name; answer with `poolResolved` or `poolResolutionFailed`.
     case resolvePool(Int, host: String, port: UInt16)
-    /// Run NTS-KE; answer with `keyExchangeCompleted` or `keyExchangeFailed`.
-    case runKeyExchange(SourceID, host: String, port: UInt16, caFile: String?)
+    /// Run NTS-KE, judging the certificate's validity period as `certificateTime` says; answer
+    /// with `keyExchangeCompleted` or `keyExchangeFailed`.
+    case runKeyExchange(SourceID, host: String, port: UInt16, caFile: String?, certificateTime: CertificateTimeCheck)
     /// The source is gone: its socket may be closed and its timers are void.
     case forget(SourceID)
     /// Steer the clock.

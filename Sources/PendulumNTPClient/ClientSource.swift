@@ -52,6 +52,20 @@ struct ClientSource: Sendable {
     /// Kiss-o'-death back-off level.
     var backoff = 0
 
+    // Certificates judged by the sources' agreement before the first synchronisation
+    // (`CertificateAgreement`).
+    /// How the next NTS-KE judges the certificate's validity period.
+    var certificateTime: CertificateTimeCheck = .againstLocalClock
+    /// The certificate was valid, but not at the local clock's time: when it is.
+    private(set) var provisionalCertificate: CertificateValidity?
+    /// Enough sources with other keys agreed on a time within `provisionalCertificate`.
+    var vouched = false
+    /// The last sample of a source not yet vouched for, held back from the discipline.
+    var heldSample: (measurement: Measurement, receivedAt: NTPTimestamp)?
+    /// The clock has been set since the certificate was judged: run NTS-KE again before the
+    /// next poll, checking it against the clock.
+    var rekeyWithCheckedTime = false
+
     /// Longest an NTS key exchange or a name resolution may take before the poll counts as failed.
     static let setupTimeout = NTPDuration(seconds: 15)
 
@@ -77,10 +91,16 @@ struct ClientSource: Sendable {
     /// Starts a poll: runs NTS-KE or resolves the name first when needed.
     mutating func beginPoll(steps: Int, random: inout some NTSRandomSource & RandomNumberGenerator) -> (actions: [ClientAction], outcome: SourceOutcome?) {
         guard case .idle = phase else { return ([], nil) }
+        if rekeyWithCheckedTime {
+            rekeyWithCheckedTime = false
+            startAfresh()
+        }
         if specification.mode == .nts, association?.needsKeyExchange ?? true {
             phase = .exchangingKeys
             return ([
-                .runKeyExchange(id, host: specification.host, port: specification.keyExchangePort, caFile: specification.caFile),
+                .runKeyExchange(
+                    id, host: specification.host, port: specification.keyExchangePort, caFile: specification.caFile,
+                    certificateTime: certificateTime),
                 .setTimer(.deadline(id), after: Self.setupTimeout),
             ], nil)
         }
@@ -200,11 +220,16 @@ struct ClientSource: Sendable {
 
     /// NTS-KE succeeded: NTP goes to the host and port the server named.
     mutating func keyExchangeCompleted(
-        _ newAssociation: NTSClientAssociation, ntpHost host: String, ntpPort port: UInt16?,
+        _ newAssociation: NTSClientAssociation, ntpHost host: String, ntpPort port: UInt16?, certificateValidity: CertificateValidity?,
         steps: Int, random: inout some NTSRandomSource & RandomNumberGenerator
     ) -> (actions: [ClientAction], outcome: SourceOutcome?) {
         guard case .exchangingKeys = phase else { return ([], nil) }
         association = newAssociation
+        // A deferred check can only be asked for before the clock is trusted; a validity
+        // reported for a checked run would mean a shell bug, and is kept so it still gates.
+        provisionalCertificate = certificateValidity
+        vouched = false
+        heldSample = nil
         ntpHost = host
         ntpPort = port ?? specification.port
         address = nil
@@ -229,6 +254,9 @@ struct ClientSource: Sendable {
         interleavedPrevious = nil
         if specification.mode == .nts {
             association = nil
+            provisionalCertificate = nil
+            vouched = false
+            heldSample = nil
             ntpHost = specification.host
             ntpPort = specification.port
         }

@@ -37,6 +37,9 @@ public struct NTPClientCore: Sendable {
     /// The error bound at the last selection and when that was (local time after its actions):
     /// `errorBound(at:)` grows it from there.
     private var boundAnchor: (time: NTPTimestamp, bound: ClockErrorBound)?
+    let certificateTimePolicy: CertificateTimePolicy
+    /// The clock has been synchronised since start: certificates are judged by it from then on.
+    var clockTrusted = false
 
     /// A pool member is replaced after this many polls without any answer.
     public static let unreachablePollLimit = 6
@@ -50,10 +53,11 @@ public struct NTPClientCore: Sendable {
 
     public init(
         sources specifications: [SourceSpecification], configuration: DisciplineConfiguration = DisciplineConfiguration(),
-        random: ClientRandomSource = ClientRandomSource()
+        random: ClientRandomSource = ClientRandomSource(), certificateTimePolicy: CertificateTimePolicy = .afterAgreement
     ) {
         self.specifications = specifications
         self.random = random
+        self.certificateTimePolicy = certificateTimePolicy
         discipline = ClockDiscipline(configuration: configuration)
     }
 
@@ -135,14 +139,21 @@ public struct NTPClientCore: Sendable {
     }
 
     /// NTS-KE finished: `association` holds the keys and cookies, NTP goes to `ntpHost`
-    /// (`ntpPort`, or the configured port when the server named none).
+    /// (`ntpPort`, or the configured port when the server named none). `certificateValidity`:
+    /// the run deferred the certificate time check and the chain is valid only then.
     public mutating func keyExchangeCompleted(
-        _ id: SourceID, association: NTSClientAssociation, ntpHost: String, ntpPort: UInt16?, at now: NTPTimestamp
+        _ id: SourceID, association: NTSClientAssociation, ntpHost: String, ntpPort: UInt16?,
+        certificateValidity: CertificateValidity? = nil, at now: NTPTimestamp
     ) -> [ClientAction] {
         guard var source = sources[id] else { return [] }
-        let next = source.keyExchangeCompleted(association, ntpHost: ntpHost, ntpPort: ntpPort, steps: clockDisturbances, random: &random)
+        let next = source.keyExchangeCompleted(
+            association, ntpHost: ntpHost, ntpPort: ntpPort, certificateValidity: certificateValidity,
+            steps: clockDisturbances, random: &random)
         sources[id] = source
-        return next.actions + finish(id, next.outcome, at: now)
+        let note = certificateValidity.map { validity in
+            [ClientAction.log(.warning, "source \(source.specification.displayAddress): certificate valid \(Self.utc(validity.notBefore)) to \(Self.utc(validity.notAfter)), not at the local clock's \(Self.utc(now)): used only if NTS sources with other keys agree on a time within that (certificate-time-check = \"after-agreement\")")]
+        } ?? []
+        return note + next.actions + finish(id, next.outcome, at: now)
     }
 
     public mutating func keyExchangeFailed(_ id: SourceID, reason: String, at now: NTPTimestamp) -> [ClientAction] {
@@ -180,6 +191,13 @@ public struct NTPClientCore: Sendable {
                 return actions
             }
             source.lastMeasurement = measurement
+            if source.provisionalCertificate != nil && !source.vouched {
+                source.heldSample = (measurement, receivedAt)
+                sources[id] = source
+                actions += considerProvisionalSources(at: receivedAt)
+                actions.append(.setTimer(.poll(id), after: discipline.nextPollInterval(for: id)))
+                return actions
+            }
             sources[id] = source
             let update = discipline.handle(measurement, from: id, at: receivedAt)
             actions += apply(update, at: receivedAt)
@@ -239,13 +257,13 @@ public struct NTPClientCore: Sendable {
         return apply(discipline.localClockMoved(by: amount.seconds, at: now), at: now)
     }
 
-    private func names(_ ids: [SourceID]) -> String {
+    func names(_ ids: [SourceID]) -> String {
         ids.isEmpty ? "none" : ids.map { sources[$0]?.specification.displayAddress ?? "\($0)" }.joined(separator: ", ")
     }
 
     /// Turns the discipline's decisions into actions, and keeps falseticker verdicts and the
     /// selected source current.
-    private mutating func apply(_ update: DisciplineUpdate, at now: NTPTimestamp) -> [ClientAction] {
+    mutating func apply(_ update: DisciplineUpdate, at now: NTPTimestamp) -> [ClientAction] {
         var actions: [ClientAction] = []
         var steered = false
         var timeAfterActions = now
@@ -307,6 +325,7 @@ public struct NTPClientCore: Sendable {
             }
         }
         let system = discipline.system
+        if system.synchronized && !clockTrusted { actions += trustClock() }
         if system.primary != lastPrimary {
             if let primary = system.primary, let source = sources[primary] {
                 actions.append(.log(.notice, "selected source \(source.specification.displayAddress) (stratum \(source.lastMeasurement.map { String($0.stratum) } ?? "?"))"))
@@ -346,7 +365,9 @@ public struct NTPClientCore: Sendable {
     mutating func addSource(_ specification: SourceSpecification, poolIndex: Int?, address: ResolvedAddress?) -> [ClientAction] {
         let id = SourceID(nextID)
         nextID += 1
-        sources[id] = ClientSource(id: id, specification: specification, poolIndex: poolIndex, address: address)
+        var source = ClientSource(id: id, specification: specification, poolIndex: poolIndex, address: address)
+        source.certificateTime = clockTrusted || certificateTimePolicy == .always ? .againstLocalClock : .deferredUntilAgreement
+        sources[id] = source
         discipline.addSource(id, referenceID: address?.referenceID ?? 0, polling: specification.polling)
         return [.setTimer(.poll(id), after: .zero)]
     }

@@ -85,7 +85,8 @@ package enum Daemon {
             clock: clock, sources: configuration.sources.map(Self.specification),
             configuration: discipline,
             logger: logger,
-            bounds: bounds
+            bounds: bounds,
+            certificateTimePolicy: configuration.synchronization.certificateTimeCheck
         )
         let driftKeeper = DriftKeeper(store: driftStore, engine: engine, logger: logger)
 

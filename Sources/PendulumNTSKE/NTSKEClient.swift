@@ -10,6 +10,9 @@ package struct NTSKESession: Sendable {
     package var ntpHost: String
     /// The KE server's Port record, if it sent one.
     package var ntpPort: UInt16?
+    /// When the certificate time check was deferred: the chain's validity, if the local clock
+    /// was outside it.
+    package var certificateValidity: CertificateValidity?
 
     package func makeAssociation() throws(AEADError) -> NTSClientAssociation {
         try NTSClientAssociation(result: result, keys: keys)
@@ -32,10 +35,11 @@ package enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
 package enum NTSKEClient {
     package static func establish(
         host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5),
-        offering algorithms: [AEADAlgorithm] = [.aesSIVCMAC256, .aesSIVCMAC512]
+        offering algorithms: [AEADAlgorithm] = [.aesSIVCMAC256, .aesSIVCMAC512],
+        certificateTime: CertificateTimeCheck = .againstLocalClock
     ) async throws(NTSKEClientFailure) -> NTSKESession {
         let exchange = NTSKEClientExchange(offering: algorithms)
-        let connection = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout)
+        let connection = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout, certificateTime: certificateTime)
         let transcript: NTSKETranscript
         do {
             transcript = try await connection.exchange(request: exchange.request) { bytes in
@@ -61,6 +65,7 @@ package enum NTSKEClient {
             throw .connection(.noExporterSecret)
         }
         let keys = NTSKeys.derive(exporterSecret: transcript.exporterSecret, hash: hash, nextProtocol: result.nextProtocol, aead: result.aead)
-        return NTSKESession(result: result, keys: keys, ntpHost: result.server ?? host, ntpPort: result.port)
+        return NTSKESession(result: result, keys: keys, ntpHost: result.server ?? host, ntpPort: result.port,
+            certificateValidity: transcript.certificateValidity)
     }
 }

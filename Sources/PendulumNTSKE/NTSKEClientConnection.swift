@@ -13,12 +13,17 @@ package struct NTSKETranscript: Sendable {
     /// TLS 1.3's exporter master secret. Its length names the handshake hash: 32 bytes for
     /// SHA-256, 48 for SHA-384.
     package var exporterSecret: [UInt8]
+    /// Set when the certificate time check was deferred and the chain is valid, but not at the
+    /// local clock's time.
+    package var certificateValidity: CertificateValidity?
 }
 
 /// Why an NTS-KE exchange did not complete.
 package enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
     case connectFailed(host: String, port: Int, reason: String)
     case tls(reason: String)
+    /// The server's certificate failed the deferred-time verification.
+    case certificate(reason: String)
     /// The server completed the handshake without agreeing to ALPN "ntske/1" (RFC 8915 §4).
     case alpnNotNegotiated(String?)
     case noExporterSecret
@@ -32,6 +37,7 @@ package enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .connectFailed(let host, let port, let reason): "NTS-KE connection to \(host) port \(port) failed: \(reason)"
         case .tls(let reason): "NTS-KE TLS failed: \(reason)"
+        case .certificate(let reason): "NTS-KE TLS failed: \(reason)"
         case .alpnNotNegotiated(let got): "NTS-KE server did not negotiate ALPN ntske/1 (got \(got ?? "none"))"
         case .noExporterSecret: "TLS library did not report the TLS 1.3 exporter secret"
         case .responseTooLarge(let limit): "NTS-KE response exceeds \(limit) bytes"
@@ -55,12 +61,17 @@ package struct NTSKEClientConnection: Sendable {
     package var port: Int
     package var caFile: String?
     package var timeout: TimeAmount
+    package var certificateTime: CertificateTimeCheck
 
-    package init(host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5)) {
+    package init(
+        host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5),
+        certificateTime: CertificateTimeCheck = .againstLocalClock
+    ) {
         self.host = host
         self.port = port
         self.caFile = caFile
         self.timeout = timeout
+        self.certificateTime = certificateTime
     }
 
     /// Runs one exchange. `isCompleteResponse` tells when the bytes so far end with End of
@@ -90,6 +101,10 @@ package struct NTSKEClientConnection: Sendable {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let isIPLiteral = (try? SocketAddress(ipAddress: bare, port: 0)) != nil
         let serverHostname = isIPLiteral ? nil : bare
+        let deferred = NIOLockedValueBox<CertificateValidity?>(nil)
+        let verification = certificateTime == .deferredUntilAgreement
+            ? DeferredVerification(serverHostname: serverHostname, serverIP: isIPLiteral ? bare : nil, caFile: caFile, outcome: deferred)
+            : nil
 
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
@@ -101,7 +116,9 @@ package struct NTSKEClientConnection: Sendable {
                 .connectTimeout(timeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                        let tls = try verification.map { verification in
+                            try NIOSSLClientHandler(context: context, serverHostname: serverHostname, customVerificationCallback: verification.run)
+                        } ?? NIOSSLClientHandler(context: context, serverHostname: serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tls)
                         try channel.pipeline.syncOperations.addHandler(
                             NTSKEClientHandler(request: request, isComplete: isCompleteResponse, done: done)
@@ -138,7 +155,29 @@ package struct NTSKEClientConnection: Sendable {
         timer.cancel()
         channel.close(promise: nil)
         guard let secret = secrets.withLockedValue({ $0 }) else { throw .noExporterSecret }
-        return NTSKETranscript(response: response, exporterSecret: secret)
+        return NTSKETranscript(response: response, exporterSecret: secret, certificateValidity: deferred.withLockedValue { $0 })
+    }
+}
+
+/// The custom verification a deferred-time run installs in place of BoringSSL's.
+private struct DeferredVerification: Sendable {
+    var serverHostname: String?
+    var serverIP: String?
+    var caFile: String?
+    var outcome: NIOLockedValueBox<CertificateValidity?>
+
+    func run(_ presented: [NIOSSLCertificate], _ promise: EventLoopPromise<NIOSSLVerificationResult>) {
+        Task { [self] in
+            do {
+                let verdict = try await DeferredTimeCertificateVerifier.verify(
+                    presented: presented, serverHostname: serverHostname, serverIP: serverIP, caFile: caFile)
+                if case .validOnlyWithin(let validity) = verdict { outcome.withLockedValue { $0 = validity } }
+                promise.succeed(.certificateVerified)
+            } catch {
+                // The handshake fails with BoringSSL's generic error; this says why.
+                promise.fail(error)
+            }
+        }
     }
 }
 

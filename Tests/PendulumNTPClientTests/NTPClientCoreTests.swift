@@ -226,7 +226,7 @@ import Testing
         _ = harness.core.start()
         let id = SourceID(0)
         let polled = harness.core.timerFired(.poll(id), at: harness.now)
-        #expect(polled == [.runKeyExchange(id, host: "nts.test", port: 4460, caFile: "/etc/ca.pem"), .setTimer(.deadline(id), after: .seconds(15))])
+        #expect(polled == [.runKeyExchange(id, host: "nts.test", port: 4460, caFile: "/etc/ca.pem", certificateTime: .deferredUntilAgreement), .setTimer(.deadline(id), after: .seconds(15))])
 
         let keyset = World.keyset(3)
         let done = harness.core.keyExchangeCompleted(id, association: try World.ntsAssociation(keyset: keyset), ntpHost: "192.0.2.1", ntpPort: nil, at: harness.now)
@@ -251,7 +251,7 @@ import Testing
         let nak = try #require(nakBytes)
         let naked = harness.core.received(nak, from: id, at: harness.now)
         #expect(World.logs(naked, .info) == ["source nts.test:4460: NTS NAK, running NTS-KE again"])
-        #expect(harness.core.timerFired(.poll(id), at: harness.now).first == .runKeyExchange(id, host: "nts.test", port: 4460, caFile: "/etc/ca.pem"))
+        #expect(harness.core.timerFired(.poll(id), at: harness.now).first == .runKeyExchange(id, host: "nts.test", port: 4460, caFile: "/etc/ca.pem", certificateTime: .againstLocalClock))
         let failed = harness.core.keyExchangeFailed(id, reason: "NTS-KE: connection refused", at: harness.now)
         // Only the first of a run of failures is logged; status always has the latest.
         #expect(World.logs(failed, .warning).isEmpty)
