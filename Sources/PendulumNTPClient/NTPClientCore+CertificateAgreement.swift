@@ -27,7 +27,8 @@ extension NTPClientCore {
             for (id, source) in sources where source.provisionalCertificate != nil && !source.vouched {
                 sources[id]?.lastError = "waiting for \(required) NTS sources with different keys to agree on a time within their certificates' validity (\(candidates.count) usable so far)"
             }
-            return []
+            let shown = candidates.sorted { $0.id < $1.id }.map { "\(names([$0.id])) \($0.low.seconds)…\($0.high.seconds) s" }
+            return [.log(.debug, "no \(required) NTS sources agree yet within their certificates' validity; candidates: \(shown.isEmpty ? "none" : shown.joined(separator: ", "))")]
         }
         let agreedTime = now.unixTime(nearestTo: Self.pivot).seconds + Int64(verdict.offset.seconds.rounded())
         var actions: [ClientAction] = [.log(.notice, "NTS sources \(names(verdict.ids)) agree that it is about \(Self.utc(agreedTime)), within each one's certificate validity: using them to set the clock")]

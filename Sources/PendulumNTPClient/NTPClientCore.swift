@@ -194,6 +194,7 @@ public struct NTPClientCore: Sendable {
             if source.provisionalCertificate != nil && !source.vouched {
                 source.heldSample = (measurement, receivedAt)
                 sources[id] = source
+                actions.append(.log(.debug, "source \(name): offset \(measurement.offset.seconds) s, delay \(measurement.delay.seconds) s, held back until NTS sources agree on a time within its certificate's validity"))
                 actions += considerProvisionalSources(at: receivedAt)
                 actions.append(.setTimer(.poll(id), after: discipline.nextPollInterval(for: id)))
                 return actions
@@ -252,9 +253,10 @@ public struct NTPClientCore: Sendable {
     public mutating func localClockMoved(by amount: NTPDuration, at now: NTPTimestamp) -> [ClientAction] {
         clockDisturbances += 1
         for id in sources.keys { sources[id]?.interleavedPrevious = nil }
+        let note: [ClientAction] = [.log(.debug, "the local clock moved by \(amount.seconds) s against CLOCK_BOOTTIME: exchanges in flight are void")]
         // Until the discipline has judged the move, the clock may be off by all of it.
         boundAnchor?.bound.maximumError += abs(amount.seconds)
-        return apply(discipline.localClockMoved(by: amount.seconds, at: now), at: now)
+        return note + apply(discipline.localClockMoved(by: amount.seconds, at: now), at: now)
     }
 
     func names(_ ids: [SourceID]) -> String {

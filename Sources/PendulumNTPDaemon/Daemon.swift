@@ -184,8 +184,7 @@ package enum Daemon {
         logger.notice("ready: \(what.isEmpty ? "client only" : what.joined(separator: ", ")); \(clockWhy); \(sourcesText)\(keyText)")
         SystemdNotifier.notify("READY=1")
 
-        var signalNumber: UInt8 = 0
-        while read(stopSignals, &signalNumber, 1) < 0 && errno == EINTR {}
+        let signalNumber = await Self.stopSignal(from: stopSignals)
         logger.notice("signal \(signalNumber): stopping")
         SystemdNotifier.notify("STOPPING=1")
         await shutDown()
@@ -193,6 +192,25 @@ package enum Daemon {
         for (listener, section) in zip(listeners, configuration.ntsKEServers) {
             let counters = listener.counters
             logger.notice("nts-ke \(section.listen): accepted=\(counters.accepted) answered=\(counters.answered) refused-over-limit=\(counters.refusedOverLimit) shed=\(counters.shed) timed-out=\(counters.timedOut) too-large=\(counters.tooLarge) wrong-alpn=\(counters.wrongALPN) tls-failures=\(counters.tlsFailures) accept-failures=\(counters.acceptFailures)")
+        }
+    }
+
+    /// Waits for a stop signal's byte on a thread of its own. A blocking read on the main task
+    /// would hold a thread of Swift's cooperative pool, and a one-CPU machine's pool has only
+    /// one: NTS-KE's tasks then never ran (the first NTS run in a one-CPU VM never completed a
+    /// key exchange).
+    static func stopSignal(from descriptor: Int32) async -> UInt8 {
+        await withCheckedContinuation { continuation in
+            let reader: @Sendable () -> Void = {
+                var signalNumber: UInt8 = 0
+                while read(descriptor, &signalNumber, 1) < 0 && errno == EINTR {}
+                continuation.resume(returning: signalNumber)
+            }
+            do {
+                try DaemonThread.detached(name: "stop signals", reader)
+            } catch {
+                reader()  // no thread to be had: block here, as before
+            }
         }
     }
 

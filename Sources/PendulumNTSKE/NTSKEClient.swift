@@ -39,12 +39,23 @@ package enum NTSKEClient {
         certificateTime: CertificateTimeCheck = .againstLocalClock
     ) async throws(NTSKEClientFailure) -> NTSKESession {
         let exchange = NTSKEClientExchange(offering: algorithms)
-        let connection = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout, certificateTime: certificateTime)
+        let isComplete: @Sendable ([UInt8]) -> Bool = { bytes in
+            var decoder = NTSKEMessageDecoder()
+            return (try? decoder.receive(bytes)) != nil
+        }
+        // A deferred time check is only needed when BoringSSL's own, against the local clock,
+        // fails: try that first, so a machine whose clock is right never loads a second
+        // verifier and the system trust store into memory.
         let transcript: NTSKETranscript
         do {
-            transcript = try await connection.exchange(request: exchange.request) { bytes in
-                var decoder = NTSKEMessageDecoder()
-                return (try? decoder.receive(bytes)) != nil
+            let checked = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout)
+            transcript = try await checked.exchange(request: exchange.request, isCompleteResponse: isComplete)
+        } catch .tls(let reason) where certificateTime == .deferredUntilAgreement && reason.contains("CERTIFICATE_VERIFY_FAILED") {
+            let deferred = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout, certificateTime: .deferredUntilAgreement)
+            do {
+                transcript = try await deferred.exchange(request: exchange.request, isCompleteResponse: isComplete)
+            } catch {
+                throw .connection(error)
             }
         } catch {
             throw .connection(error)

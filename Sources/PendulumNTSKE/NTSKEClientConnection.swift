@@ -101,10 +101,12 @@ package struct NTSKEClientConnection: Sendable {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let isIPLiteral = (try? SocketAddress(ipAddress: bare, port: 0)) != nil
         let serverHostname = isIPLiteral ? nil : bare
-        let deferred = NIOLockedValueBox<CertificateValidity?>(nil)
-        let verification = certificateTime == .deferredUntilAgreement
-            ? DeferredVerification(serverHostname: serverHostname, serverIP: isIPLiteral ? bare : nil, caFile: caFile, outcome: deferred)
-            : nil
+        // A deferred-time run takes the server's chain as it comes and judges it once the
+        // exchange is over (below), before anything it produced is used: judging it during the
+        // handshake would stall it (loading the trust store takes seconds on a slow board) past
+        // the server's handshake deadline. The request sent meanwhile holds no secret.
+        let presented = NIOLockedValueBox<[NIOSSLCertificate]?>(nil)
+        let deferred = certificateTime == .deferredUntilAgreement
 
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
@@ -116,9 +118,12 @@ package struct NTSKEClientConnection: Sendable {
                 .connectTimeout(timeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let tls = try verification.map { verification in
-                            try NIOSSLClientHandler(context: context, serverHostname: serverHostname, customVerificationCallback: verification.run)
-                        } ?? NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                        let tls = try deferred
+                            ? NIOSSLClientHandler(context: context, serverHostname: serverHostname) { certificates, promise in
+                                presented.withLockedValue { $0 = certificates }
+                                promise.succeed(.certificateVerified)
+                            }
+                            : NIOSSLClientHandler(context: context, serverHostname: serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tls)
                         try channel.pipeline.syncOperations.addHandler(
                             NTSKEClientHandler(request: request, isComplete: isCompleteResponse, done: done)
@@ -155,29 +160,14 @@ package struct NTSKEClientConnection: Sendable {
         timer.cancel()
         channel.close(promise: nil)
         guard let secret = secrets.withLockedValue({ $0 }) else { throw .noExporterSecret }
-        return NTSKETranscript(response: response, exporterSecret: secret, certificateValidity: deferred.withLockedValue { $0 })
-    }
-}
-
-/// The custom verification a deferred-time run installs in place of BoringSSL's.
-private struct DeferredVerification: Sendable {
-    var serverHostname: String?
-    var serverIP: String?
-    var caFile: String?
-    var outcome: NIOLockedValueBox<CertificateValidity?>
-
-    func run(_ presented: [NIOSSLCertificate], _ promise: EventLoopPromise<NIOSSLVerificationResult>) {
-        Task { [self] in
-            do {
-                let verdict = try await DeferredTimeCertificateVerifier.verify(
-                    presented: presented, serverHostname: serverHostname, serverIP: serverIP, caFile: caFile)
-                if case .validOnlyWithin(let validity) = verdict { outcome.withLockedValue { $0 = validity } }
-                promise.succeed(.certificateVerified)
-            } catch {
-                // The handshake fails with BoringSSL's generic error; this says why.
-                promise.fail(error)
-            }
+        var validity: CertificateValidity?
+        if deferred {
+            let verdict = try await DeferredTimeCertificateVerifier.verify(
+                presented: presented.withLockedValue { $0 } ?? [], serverHostname: serverHostname,
+                serverIP: isIPLiteral ? bare : nil, caFile: caFile)
+            if case .validOnlyWithin(let window) = verdict { validity = window }
         }
+        return NTSKETranscript(response: response, exporterSecret: secret, certificateValidity: validity)
     }
 }
 

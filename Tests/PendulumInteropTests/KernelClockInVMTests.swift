@@ -163,12 +163,59 @@ import Testing
         ], text: "seconds \(trace.labels.joined(separator: " ")) (\(trace.glimpses) shown under 50 ms); kernel \(trace.states.joined(separator: " → "))")
     }
 
+    /// A clock at 2001-01-01 (no RTC), NTS servers with certificates valid only today: one
+    /// source alone, or two that disagree by an hour, must leave the clock alone, as must
+    /// `certificate-time-check = "always"`; two of three agreeing set it, the third is outvoted,
+    /// and all three are keyed again with their certificates checked against the clock.
+    @Test func aClockWithNoValidTimeIsSetOnlyByAgreeingNTSSources() throws {
+        let run = try VMScenario.run("no-valid-time")
+        let firstLine = try run.text("samples-single.jsonl").split(separator: "\n").first.map(String.init) ?? ""
+        let first = try JSONSerialization.jsonObject(with: Data(firstLine.utf8)) as? [String: Any] ?? [:]
+        let startYear = (first["realtime"] as? Double).map { 1970 + $0 / 31_556_952 } ?? 0
+        #expect(startYear > 2000.9 && startYear < 2001.1, "the guest should start at 2001-01-01: \(firstLine)")
+
+        for phase in ["single", "disagreeing", "always"] {
+            let log = try run.text("ntpd-\(phase).log")
+            let offsets = try run.samples("samples-\(phase).jsonl").compactMap(\.offset)
+            #expect(offsets.count > 10 && offsets.allSatisfy { $0 > 8e8 }, "\(phase): the clock was moved: \(offsets.suffix(3))\n\(log)")
+            #expect(!log.contains("clock stepped"), "\(phase):\n\(log)")
+            if phase == "always" {
+                #expect(log.contains("CERTIFICATE_VERIFY_FAILED") && !log.contains("not at the local clock"), "\(log)")
+            } else {
+                #expect(log.contains("not at the local clock's 2001-01-01"), "\(phase):\n\(log)")
+            }
+        }
+
+        let log = try run.text("ntpd-agreeing.log")
+        let lines = log.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("NTS sources 10.0.2.2:4460, 10.0.2.2:4461 agree that it is about") }, "\(log)")
+        #expect(lines.filter { $0.contains("clock stepped by +8") }.count == 1, "\(log)")
+        #expect(log.contains("source 10.0.2.2:4462 is a falseticker"), "\(log)")
+        // After the step every source ran NTS-KE again, checked against the clock: and passed.
+        let trusted = try #require(lines.firstIndex { $0.contains("clock stepped by") })
+        let rekeyed = Set(lines[trusted...].compactMap { line in
+            line.contains("NTS-KE done") ? line.split(separator: " ").dropFirst(3).first.map(String.init) : nil
+        })
+        #expect(rekeyed == ["10.0.2.2:4460:", "10.0.2.2:4461:", "10.0.2.2:4462:"], "\(log)")
+
+        let samples = try run.samples("samples-agreeing.jsonl")
+        let synchronised = try #require(samples.firstIndex { abs($0.offset ?? 1) < 0.001 }, "never within 1 ms:\n\(log)")
+        #expect(samples.suffix(10).worstProvenOffset < 0.001, "\(samples.suffix(10).compactMap(\.offset))")
+        #expect(samples.suffix(10).allSatisfy { !$0.statusBits.contains("UNSYNC") })
+        run.report([
+            "within 1 ms after (s)": samples[synchronised].monotonic - samples[0].monotonic,
+            "final offset, proven (µs)": samples.suffix(10).worstProvenOffset * 1e6,
+            "final offset, measured (µs)": samples.suffix(10).worstMeasuredOffset * 1e6,
+            "step (s)": samples[0].offset ?? .nan,
+        ])
+    }
+
     /// The guest scenarios set and steer CLOCK_REALTIME: run here, on the host, they must refuse
     /// before doing anything, and so must the helper that moves the clock.
     @Test func steeringScenariosRefuseToRunOnTheHost() throws {
         let before = try VMScenario.hostClockState()
         let results = try TestPaths.temporaryDirectory("vm-refusal")
-        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete", "clock-moved"] {
+        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete", "clock-moved", "no-valid-time"] {
             let script = VMScenario.repository.appendingPathComponent("scripts/vm/guest/\(scenario).sh").path
             let child = ChildProcess("/usr/bin/env", ["PENDULUM_REPO=\(VMScenario.repository.path)", "RESULTS=\(results.path)", "/bin/bash", script])
             try child.start()
