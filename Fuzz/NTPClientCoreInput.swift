@@ -2,7 +2,10 @@
 // reports, timer expiries, name lookups and socket failures without trapping, for a plain
 // and an NTS source. The input is a list of records [kind][length][payload…]. One kind copies
 // the nonce of the last request into the payload's origin field, so replies get past the
-// origin check and reach the measurement, kiss-o'-death and discipline paths.
+// origin check and reach the measurement, kiss-o'-death and discipline paths. Another runs
+// NTS-KE completions whose certificates are valid only at a time the input picks, so the
+// agreement of sources with deferred certificate checks (any validity period, any key) is
+// reached too.
 import PendulumDiscipline
 import PendulumNTP
 import PendulumNTPClient
@@ -22,6 +25,7 @@ public func fuzzNTPClientCoreInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
         sources: [
             SourceSpecification(host: "192.0.2.1", polling: polling),
             SourceSpecification(host: "nts.test", mode: .nts),
+            SourceSpecification(host: "nts2.test", mode: .nts),
             SourceSpecification(host: "pool.test", mode: .pool, poolCount: 2),
         ],
         random: ClientRandomSource(seed: 1))
@@ -64,8 +68,15 @@ public func fuzzNTPClientCoreInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
             let members = payload.prefix(8).map { ResolvedAddress(ipv4: 198, 51, 100, $0, port: 123) }
             remember(core.poolResolved(Int(payload.first ?? 0) % 4, addresses: members))
         default:
-            remember(core.keyExchangeFailed(id, reason: "fuzz", at: now))
-            remember(core.resolutionFailed(id, reason: "fuzz", at: now))
+            if payload.count >= 17 {
+                func int64(_ slice: ArraySlice<UInt8>) -> Int64 { Int64(bitPattern: slice.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+                let validity = CertificateValidity(
+                    notBefore: int64(payload[0..<8]), notAfter: int64(payload[8..<16]), keyIdentity: [payload[16]])
+                remember(core.keyExchangeCompleted(id, association: association, ntpHost: "192.0.2.3", ntpPort: nil, certificateValidity: validity, at: now))
+            } else {
+                remember(core.keyExchangeFailed(id, reason: "fuzz", at: now))
+                remember(core.resolutionFailed(id, reason: "fuzz", at: now))
+            }
         }
         _ = core.sourceStatuses(at: now)
     }
