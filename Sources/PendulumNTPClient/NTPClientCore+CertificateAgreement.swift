@@ -30,7 +30,7 @@ extension NTPClientCore {
             let shown = candidates.sorted { $0.id < $1.id }.map { "\(names([$0.id])) \($0.low.seconds)…\($0.high.seconds) s" }
             return [.log(.debug, "no \(required) NTS sources agree yet within their certificates' validity; candidates: \(shown.isEmpty ? "none" : shown.joined(separator: ", "))")]
         }
-        let agreedTime = now.unixTime(nearestTo: Self.pivot).seconds + Int64(verdict.offset.seconds.rounded())
+        let agreedTime = now.unixTime(nearestTo: Self.pivot).seconds + (verdict.offset.rawValue >> 32)  // whole seconds, for the log
         var actions: [ClientAction] = [.log(.notice, "NTS sources \(names(verdict.ids)) agree that it is about \(Self.utc(agreedTime)), within each one's certificate validity: using them to set the clock")]
         var samples: [(id: SourceID, measurement: Measurement, receivedAt: NTPTimestamp)] = []
         for id in verdict.ids {

@@ -20,7 +20,7 @@ import Testing
             #expect(text.contains(".B \(section)"), "missing \(section)")
         }
         for key in ["ke-port", "ca-file", "count", "initial-offset-seconds", "initial-frequency-ppm", "minimum-agreeing-sources",
-                    "step-threshold-seconds", "panic-threshold-seconds", "observation-path", "metrics-listen", "log-level", "local-stratum", "minpoll", "maxpoll", "iburst", "burst", "drift-file", "leap-seconds-file", "bounds-path"] {
+                    "step-threshold-seconds", "panic-threshold-seconds", "observation-path", "metrics-listen", "log-level", "local-stratum", "minpoll", "maxpoll", "iburst", "burst", "drift-file", "leap-seconds-file", "bounds-path", "certificate-time-check"] {
             #expect(text.contains(key), "missing \(key)")
         }
     }

@@ -35,6 +35,7 @@ import Testing
             minimum-agreeing-sources = 2
             step-threshold-seconds = 0.5
             panic-threshold-seconds = 100
+            certificate-time-check = "always"
             [observability]
             observation-path = "/run/p/observe"
             metrics-listen = "[::1]:9975"
@@ -56,6 +57,8 @@ import Testing
         #expect(configuration.clock.driftFile == "/var/lib/pendulum/drift")
         #expect(configuration.synchronization.stepThresholdSeconds == 0.5)
         #expect(configuration.synchronization.panicThresholdSeconds == 100)
+        #expect(configuration.synchronization.certificateTimeCheck == .always)
+        #expect(try DaemonConfigurationParser.parse("", file: "b.toml").synchronization.certificateTimeCheck == .afterAgreement)
         #expect(configuration.observability.observationPath == "/run/p/observe")
         #expect(configuration.observability.metricsListen?.description == "[::1]:9975")
         #expect(configuration.observability.logLevel == .debug)
@@ -100,6 +103,7 @@ import Testing
         #expect(try #require(failure("[clock]\ndrift-file = 1\n")).key == "clock.drift-file")
         #expect(try #require(failure("[synchronization]\nminimum-agreeing-sources = 0\n")).key == "synchronization.minimum-agreeing-sources")
         #expect(try #require(failure("[synchronization]\nstep-threshold-seconds = 2\npanic-threshold-seconds = 1\n")).key == "synchronization.panic-threshold-seconds")
+        #expect(try #require(failure("[synchronization]\ncertificate-time-check = \"never\"\n")).key == "synchronization.certificate-time-check")
         #expect(try #require(failure("[observability]\nlog-level = \"loud\"\n")).key == "observability.log-level")
         #expect(try #require(failure("[observability]\nmetrics-listen = \"localhost:80\"\n")).key == "observability.metrics-listen")
         #expect(try #require(failure("[observability]\nobservation-path = \"\"\n")).key == "observability.observation-path")
