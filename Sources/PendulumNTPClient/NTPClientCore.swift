@@ -146,6 +146,16 @@ public struct NTPClientCore: Sendable {
         certificateValidity: CertificateValidity? = nil, at now: NTPTimestamp
     ) -> [ClientAction] {
         guard var source = sources[id] else { return [] }
+        var certificateValidity = certificateValidity
+        // A deferred run that was out when the clock was set: judge its certificate by the
+        // clock now, as a checked run would have.
+        if clockTrusted, let validity = certificateValidity {
+            let local = now.unixTime(nearestTo: Self.pivot).seconds
+            guard validity.notBefore <= local && local <= validity.notAfter else {
+                return keyExchangeFailed(id, reason: "NTS-KE: the server's certificate is valid \(Self.utc(validity.notBefore)) to \(Self.utc(validity.notAfter)), not now (\(Self.utc(now)))", at: now)
+            }
+            certificateValidity = nil
+        }
         let next = source.keyExchangeCompleted(
             association, ntpHost: ntpHost, ntpPort: ntpPort, certificateValidity: certificateValidity,
             steps: clockDisturbances, random: &random)

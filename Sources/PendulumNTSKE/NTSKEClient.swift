@@ -45,7 +45,8 @@ package enum NTSKEClient {
         }
         // A deferred time check is only needed when BoringSSL's own, against the local clock,
         // fails: try that first, so a machine whose clock is right never loads a second
-        // verifier and the system trust store into memory.
+        // verifier and the system trust store into memory. BoringSSL's verdict reaches here
+        // only as NIOSSL's error text, which names it.
         let transcript: NTSKETranscript
         do {
             let checked = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout)

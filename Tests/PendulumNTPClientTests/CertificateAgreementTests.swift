@@ -108,6 +108,36 @@ import Testing
             == .runKeyExchange(SourceID(2), host: "c.test", port: 4460, caFile: nil, certificateTime: .againstLocalClock))
     }
 
+    /// A deferred NTS-KE that was still out when the clock was set is judged by the clock.
+    @Test func aDeferredKeyExchangeFinishingAfterTheClockWasSetIsJudgedByIt() throws {
+        var harness = Harness([Self.nts("a.test"), Self.nts("b.test"), Self.nts("c.test"), Self.nts("d.test")])
+        _ = harness.core.start()
+        // c and d start their key exchanges (deferred) before anything is synchronised.
+        #expect(harness.core.timerFired(.poll(SourceID(2)), at: harness.now).first
+            == .runKeyExchange(SourceID(2), host: "c.test", port: 4460, caFile: nil, certificateTime: .deferredUntilAgreement))
+        _ = harness.core.timerFired(.poll(SourceID(3)), at: harness.now)
+        _ = try Self.keyAndAsk(&harness, SourceID(0), validity: Self.validity(key: 1), seed: 3)
+        _ = try Self.keyAndAsk(&harness, SourceID(1), validity: Self.validity(key: 2), seed: 4)
+        harness.now = harness.now + .seconds(3)
+        var server = TestServer(offset: Self.ahead, keyset: World.keyset(4))
+        let set = harness.exchange(SourceID(1), with: &server, address: ResolvedAddress(ipv4: 192, 0, 2, 2, port: 123))
+        #expect(World.steps(set).count == 1)
+        harness.now = harness.now + Self.ahead
+
+        // c's certificate is valid now: taken as if checked, its answers go to the discipline.
+        let current = harness.core.keyExchangeCompleted(
+            SourceID(2), association: try World.ntsAssociation(keyset: World.keyset(5)), ntpHost: "192.0.2.3", ntpPort: nil,
+            certificateValidity: Self.validity(key: 3), at: harness.now)
+        #expect(World.logs(current, .warning).isEmpty, "\(current)")
+        #expect(current.contains(.resolve(SourceID(2), host: "192.0.2.3", port: 123)))
+        // d's expired a month before the time the clock was set to: refused.
+        let stale = harness.core.keyExchangeCompleted(
+            SourceID(3), association: try World.ntsAssociation(keyset: World.keyset(6)), ntpHost: "192.0.2.4", ntpPort: nil,
+            certificateValidity: Self.validity(key: 4, from: Self.trueUnix - 400 * 86_400, to: Self.trueUnix - 30 * 86_400), at: harness.now)
+        #expect(World.logs(stale, .warning).first?.contains("not now") == true, "\(stale)")
+        #expect(!stale.contains { if case .resolve = $0 { true } else { false } })
+    }
+
     @Test func disagreeingSourcesSharedKeysAndTimesOutsideTheCertificatesAreRefused() throws {
         // An hour apart.
         var apart = Harness([Self.nts("a.test"), Self.nts("b.test")])
