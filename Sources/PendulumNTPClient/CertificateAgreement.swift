@@ -78,10 +78,9 @@ struct CertificateAgreement {
         return Verdict(ids: members, offset: bestOffset)
     }
 
+    /// NTPDuration(seconds:) saturates beyond ±68 years; only the subtraction itself could trap.
     private static func saturatingDifference(_ a: Int64, _ b: Int64) -> Int64 {
         let (difference, overflow) = a.subtractingReportingOverflow(b)
-        guard !overflow else { return a < b ? .min / 4 : .max / 4 }
-        // NTPDuration keeps 32 fractional bits: ±2^31 s (68 years) is what it can hold.
-        return Swift.max(Swift.min(difference, Int64(Int32.max)), Int64(Int32.min))
+        return overflow ? (a < b ? .min : .max) : difference
     }
 }

@@ -66,14 +66,11 @@ extension NTPClientCore {
     /// NTP timestamps carry no era: read them near the time this was written (valid 1958–2094).
     static let pivot = UnixTime(seconds: 1_767_225_600)
 
-    static func utc(_ time: NTPTimestamp) -> String { utc(time.unixTime(nearestTo: pivot).seconds) }
+    static func utc(_ time: NTPTimestamp) -> String { time.unixTime(nearestTo: pivot).description }
 
-    /// "2026-12-07 18:40:00 UTC", for logs.
+    /// ISO 8601, for logs; certificate times come from the network, so absurd ones are
+    /// clamped to years 1–9999 first.
     static func utc(_ unixSeconds: Int64) -> String {
-        let bounded = Swift.max(Swift.min(unixSeconds, 253_402_300_799), -62_135_596_800)
-        let date = CivilDate(daysSinceUnixEpoch: (bounded - (((bounded % 86_400) + 86_400) % 86_400)) / 86_400)
-        let secondOfDay = ((bounded % 86_400) + 86_400) % 86_400
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(date) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) UTC"
+        UnixTime(seconds: Swift.max(Swift.min(unixSeconds, 253_402_300_799), -62_135_596_800)).description
     }
 }
