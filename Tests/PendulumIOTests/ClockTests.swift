@@ -67,6 +67,40 @@ final class VirtualSystemClock: Sendable {
         #expect(clock.offsetFromSystem == .seconds(-1))
     }
 
+    @Test func saysWhenItIsInTheRepeatedSecond() throws {
+        let midnight = UnixTime(seconds: 1_799_971_200 + 86_400)
+        let system = VirtualSystemClock(midnight - .seconds(2))
+        let clock = OverlayClock(systemClock: system.read)
+        try clock.setLeap(.insertSecond)
+        system.advance(.milliseconds(1500))
+        #expect(clock.now() == midnight - .milliseconds(500))
+        #expect(!clock.isRepeatingLeapSecond)
+        system.advance(.milliseconds(1000))
+        #expect(clock.now() == midnight - .milliseconds(500))
+        #expect(clock.isRepeatingLeapSecond)
+        system.advance(.milliseconds(600))
+        #expect(clock.now() == midnight + .milliseconds(100))
+        #expect(!clock.isRepeatingLeapSecond)
+    }
+
+    @Test func aChangeDuringTheRepeatedSecondKeepsOneLeapSecond() throws {
+        // The discipline may set the frequency at any moment, the inserted second included:
+        // the leap must neither happen twice nor be forgotten while it is running.
+        let midnight = UnixTime(seconds: 1_799_971_200 + 86_400)
+        let system = VirtualSystemClock(midnight - .seconds(2))
+        let clock = OverlayClock(systemClock: system.read)
+        try clock.setLeap(.insertSecond)
+        system.advance(.milliseconds(2300))
+        try clock.setFrequency(0)
+        #expect(clock.now() == midnight - .milliseconds(700))
+        #expect(clock.isRepeatingLeapSecond)
+        system.advance(.milliseconds(1000))
+        #expect(clock.now() == midnight + .milliseconds(300))
+        #expect(!clock.isRepeatingLeapSecond)
+        system.advance(.seconds(10))
+        #expect(clock.offsetFromSystem == .seconds(-1))
+    }
+
     @Test func deletedLeapSecondSkipsTheLastSecondOfTheDay() throws {
         let midnight = UnixTime(seconds: 1_799_971_200 + 86_400)
         let system = VirtualSystemClock(midnight - .seconds(3))

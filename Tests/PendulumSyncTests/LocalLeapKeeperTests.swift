@@ -25,6 +25,7 @@ import Testing
         func setFrequency(_ correction: Double) throws(ClockError) {}
         func step(by offset: NTPDuration) throws(ClockError) {}
         func setLeap(_ leap: LeapIndicator) throws(ClockError) { leaps.append(leap) }
+        var isRepeatingLeapSecond: Bool { false }
         func setTAIOffset(_ seconds: Int) throws(ClockError) { taiOffsets.append(seconds) }
         func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError) {}
         var status: ClockStatus { OverlayClock().status }

@@ -135,6 +135,14 @@ public final class KernelClock: SteerableClock {
         return (ppm, status)
     }
 
+    /// The kernel's TIME_OOP state, which lasts exactly the inserted second.
+    public var isRepeatingLeapSecond: Bool {
+        var ppm = 0.0
+        var status: Int32 = 0
+        var state: Int32 = 0
+        return pendulum_clock_read_state(clockID, &ppm, &status, &state) == 0 && state == 3  // TIME_OOP
+    }
+
     public var status: ClockStatus {
         let state = kernelState()
         let bits = state?.status ?? 0x0040

@@ -23,13 +23,21 @@ public final class OverlayClock: SteerableClock {
         var leap: LeapIndicator = .none
         /// The first overlay instant after the announced leap second.
         var leapAt: UnixTime?
+        /// The end of the last leap second inserted, once it is part of the base: the second
+        /// before it is read twice.
+        var insertedLeapEnd: UnixTime?
         var synchronized = false
 
         var rate: Double { intrinsicFrequencyError + correction }
 
-        func reading(atSystemTime systemTime: UnixTime) -> UnixTime {
+        /// The reading before any leap second announced is carried out.
+        func continuousReading(atSystemTime systemTime: UnixTime) -> UnixTime {
             let elapsed = systemTime - systemBase
-            var time = overlayBase + elapsed + NTPDuration(approximateSeconds: elapsed.seconds * rate)
+            return overlayBase + elapsed + NTPDuration(approximateSeconds: elapsed.seconds * rate)
+        }
+
+        func reading(atSystemTime systemTime: UnixTime) -> UnixTime {
+            var time = continuousReading(atSystemTime: systemTime)
             if let leapAt {
                 switch leap {
                 case .insertSecond where time >= leapAt: time = time - .seconds(1)
@@ -40,11 +48,27 @@ public final class OverlayClock: SteerableClock {
             return time
         }
 
+        func repeatsLeapSecond(atSystemTime systemTime: UnixTime) -> Bool {
+            if leap == .insertSecond, let leapAt {
+                let time = continuousReading(atSystemTime: systemTime)
+                return time >= leapAt && time < leapAt + .seconds(1)
+            }
+            guard let end = insertedLeapEnd else { return false }
+            let time = reading(atSystemTime: systemTime)
+            return time >= end - .seconds(1) && time < end
+        }
+
         mutating func rebase(atSystemTime systemTime: UnixTime) {
+            let continuous = continuousReading(atSystemTime: systemTime)
             overlayBase = reading(atSystemTime: systemTime)
             systemBase = systemTime
-            if let leapAt, overlayBase >= leapAt {
+            if let end = insertedLeapEnd, overlayBase >= end { insertedLeapEnd = nil }
+            // Judged on the continuous reading: once an inserted second has begun, the
+            // reading is back before `leapAt`, and a base that kept the announcement would
+            // take the second out again.
+            if let leapAt, leap == .insertSecond ? continuous >= leapAt : continuous >= leapAt - .seconds(1) {
                 // The leap second has happened: it is now part of the base.
+                if leap == .insertSecond { insertedLeapEnd = leapAt }
                 self.leapAt = nil
                 leap = .none
             }
@@ -108,6 +132,11 @@ public final class OverlayClock: SteerableClock {
             state.leap = leap
             state.leapAt = leap == .none ? nil : Self.nextUTCMidnight(after: state.overlayBase)
         }
+    }
+
+    public var isRepeatingLeapSecond: Bool {
+        let now = readSystemClock()
+        return state.withLock { $0.repeatsLeapSecond(atSystemTime: now) }
     }
 
     public func setSynchronized(_ synchronized: Bool, maximumError: NTPDuration, estimatedError: NTPDuration) throws(ClockError) {

@@ -47,6 +47,10 @@ public protocol SteerableClock: AnyObject, Sendable {
     /// Announces (or cancels) a leap second at the end of the current UTC day.
     func setLeap(_ leap: LeapIndicator) throws(ClockError)
 
+    /// Whether the clock is in an inserted leap second now: it then reads the day's last
+    /// second a second time, and a reading alone cannot say which of the two it is.
+    var isRepeatingLeapSecond: Bool { get }
+
     /// Sets TAI − UTC in seconds, where the clock keeps one (the kernel's, for CLOCK_TAI).
     func setTAIOffset(_ seconds: Int) throws(ClockError)
 
