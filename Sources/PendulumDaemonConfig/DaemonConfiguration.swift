@@ -69,6 +69,9 @@ public struct NTPServerSection: Sendable {
     public var requireNTS = false
     /// Serving threads (each with its own SO_REUSEPORT socket); nil: one per online core.
     public var workers: Int?
+    /// Serve leap seconds spread over a window instead of as a 61- or 59-second minute;
+    /// nil: serve UTC as it is, leap seconds announced.
+    public var leapSmear: LeapSmear?
 
     public init(listen: SocketAddress) {
         self.listen = listen

@@ -93,6 +93,22 @@ struct TableReader {
         return number
     }
 
+    /// `leap-smear = "linear" | "cosine" | "none"` and its `leap-smear-window-seconds`.
+    func leapSmear(_ table: TOMLTable, path: String) throws(ConfigurationError) -> LeapSmear? {
+        let range = Int(LeapSmear.windowRange.lowerBound)...Int(LeapSmear.windowRange.upperBound)
+        let window = try integer(table, "leap-smear-window-seconds", path: path, range: range)
+        guard let name = try string(table, "leap-smear", path: path), name != "none" else {
+            if window != nil {
+                throw error("\(path).leap-smear-window-seconds", "only means something with leap-smear = \"linear\" or \"cosine\"", at: table["leap-smear-window-seconds"]?.line)
+            }
+            return nil
+        }
+        guard let shape = LeapSmear.Shape(rawValue: name) else {
+            throw error("\(path).leap-smear", "expected \"linear\", \"cosine\" or \"none\"", at: table["leap-smear"]?.line)
+        }
+        return LeapSmear(shape: shape, windowSeconds: Int64(window ?? Int(LeapSmear.defaultWindowSeconds)))
+    }
+
     func bool(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Bool? {
         guard let value = table[key] else { return nil }
         guard let flag = value.bool else { throw error("\(path).\(key)", "expected true or false, found \(value.kindName)", at: value.line) }
@@ -204,7 +220,10 @@ struct TableReader {
 
         for (index, table) in try tables(root, "server").enumerated() {
             let path = "server[\(index)]"
-            try checkKeys(table, allowed: ["listen", "allow", "deny", "deny-action", "rate-limit-interval-ms", "rate-limit-burst", "require-nts", "workers"], path: path)
+            try checkKeys(table, allowed: [
+                "listen", "allow", "deny", "deny-action", "rate-limit-interval-ms", "rate-limit-burst", "require-nts", "workers", "leap-smear",
+                "leap-smear-window-seconds",
+            ], path: path)
             var section = NTPServerSection(listen: try listenAddress(table, path: path))
             section.allow = try prefixes(table, "allow", path: path)
             section.deny = try prefixes(table, "deny", path: path)
@@ -226,6 +245,7 @@ struct TableReader {
             }
             section.requireNTS = try bool(table, "require-nts", path: path) ?? false
             section.workers = try integer(table, "workers", path: path, range: 1...256)
+            section.leapSmear = try leapSmear(table, path: path)
             configuration.servers.append(section)
         }
 

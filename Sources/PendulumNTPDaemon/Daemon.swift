@@ -70,7 +70,10 @@ package enum Daemon {
         let keyset = try configuration.keyset.map { section throws(DaemonError) in try KeysetKeeper.load(section) }
         let localStratum = configuration.synchronization.localStratum
         let initialState = localStratum.map { localLeap.servedState(stratum: $0) } ?? .unsynchronized()
-        let state = ServingState(clock: initialState, keyset: keyset, servedClock: clock)
+        let state = ServingState(clock: .unsynchronized(), keyset: keyset, servedClock: clock)
+        let smearing = configuration.servers.contains { $0.leapSmear != nil }
+        let leapTable = discipline.leapSeconds
+        publish(initialState, state: state, clock: clock, table: leapTable, smearing: smearing, logger: logger)
         let stop = StopFlag()
 
         var bounds: BoundsSegment?
@@ -109,7 +112,10 @@ package enum Daemon {
         }
         do throws(DaemonError) {
             for (index, section) in configuration.servers.enumerated() {
-                loops.append(try UDPServeLoop(listen: section.listen, configuration: section.coreConfiguration, state: state, stop: stop, index: index, workers: section.workers))
+                loops.append(try UDPServeLoop(
+                    listen: section.listen, configuration: section.coreConfiguration, smear: section.leapSmear, state: state, stop: stop, index: index,
+                    workers: section.workers
+                ))
             }
             if let section = configuration.keyset {
                 keeper = try KeysetKeeper(section: section, state: state, stop: stop, log: { logger.notice("\($0)") })
@@ -129,7 +135,7 @@ package enum Daemon {
                 localLeapThread = try DaemonThread.starting(name: "leap keeper") {
                     // Once a second is soon enough: the answer changes twice a day at most.
                     while !stop.isSet {
-                        state.update(clock: localLeap.tick(stratum: localStratum))
+                        publish(localLeap.tick(stratum: localStratum), state: state, clock: clock, table: leapTable, smearing: smearing, logger: logger)
                         for _ in 0..<10 where !stop.isSet { usleep(100_000) }
                     }
                 }
@@ -167,7 +173,10 @@ package enum Daemon {
         // grows between clock updates, so it cannot only follow measurements.
         do {
             try engine?.start(everySecond: {
-                refreshServedState(engine: engine, clock: clock, state: state, localStratum: localStratum, localLeap: localLeap)
+                refreshServedState(
+                    engine: engine, clock: clock, state: state, localStratum: localStratum, localLeap: localLeap,
+                    table: leapTable, smearing: smearing, logger: logger
+                )
                 driftKeeper.tick()
             })
         } catch {
@@ -277,14 +286,40 @@ package enum Daemon {
     }
 
     /// Brings what the server announces in line with the discipline.
-    static func refreshServedState(engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, localLeap: LocalLeapKeeper) {
+    static func refreshServedState(
+        engine: SynchronizationEngine?, clock: any SteerableClock, state: ServingState, localStratum: UInt8?, localLeap: LocalLeapKeeper,
+        table: LeapSecondTable?, smearing: Bool, logger: Logger
+    ) {
         guard let engine else { return }
         let system = engine.systemState
-        if !system.synchronized, let localStratum {
-            state.update(clock: localLeap.servedState(stratum: localStratum))
-        } else {
-            state.update(clock: ServedClockState.make(system: system, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum))
+        let served = !system.synchronized && localStratum != nil
+            ? localLeap.servedState(stratum: localStratum ?? 1)
+            : ServedClockState.make(system: system, lastUpdate: engine.lastClockUpdate, now: clock.now(), localStratum: localStratum)
+        publish(served, state: state, clock: clock, table: table, smearing: smearing, logger: logger)
+    }
+
+    /// Hands the serving workers what they announce, and says when a leap smear is scheduled,
+    /// withdrawn or over.
+    static func publish(_ served: ServerClockState, state: ServingState, clock: any SteerableClock, table: LeapSecondTable?, smearing: Bool, logger: Logger) {
+        let now = clock.now()
+        guard let change = state.update(clock: served, at: now, recentLeap: recentLeap(in: table, at: now)), smearing else { return }
+        switch change {
+        case .scheduled(let leap):
+            logger.notice("leap smear: the leap second at \(UnixTime(seconds: leap.midnight)) (\(leap.isInsertion ? "inserted" : "deleted")) is served spread around it on the leap-smear listeners")
+        case .withdrawn(let leap):
+            logger.warning("leap smear: the leap second at \(UnixTime(seconds: leap.midnight)) was withdrawn: the leap-smear listeners serve UTC again")
+        case .finished(let leap):
+            logger.notice("leap smear: the smear of the leap second at \(UnixTime(seconds: leap.midnight)) is over")
         }
+    }
+
+    /// A leap second the published list says happened in the last half day: a daemon started
+    /// then is still in the second half of its smear.
+    static func recentLeap(in table: LeapSecondTable?, at now: UnixTime) -> ScheduledLeap? {
+        guard let table, !table.isExpired(at: now.seconds), let index = table.entries.lastIndex(where: { $0.start <= now.seconds }), index > 0,
+            now.seconds - table.entries[index].start < LeapSmearSchedule.keptAfterMidnight
+        else { return nil }
+        return ScheduledLeap(midnight: table.entries[index].start, isInsertion: table.entries[index].taiOffset > table.entries[index - 1].taiOffset)
     }
 
     /// The published leap seconds: `[clock] leap-seconds-file`, or tzdata's list when it is

@@ -2,12 +2,13 @@ import NIOConcurrencyHelpers
 import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
+import PendulumTime
 import Synchronization
 
 /// What every serving thread reads for each request (the clock state and the cookie keyset)
 /// and what they report back (their counters). Writers are rare: rotation, discipline updates.
 package final class ServingState: Sendable {
-    private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?)>
+    private let shared: NIOLockedValueBox<(clock: ServerClockState, keyset: CookieKeyset?, smear: LeapSmearSchedule)>
     /// Counts updates of `shared`. A serving thread keeps its own copy of the clock state and
     /// keyset and compares this number once per batch, without a lock: it takes the lock only
     /// after an update, so a key rotation never makes a worker wait, and workers never contend
@@ -19,12 +20,17 @@ package final class ServingState: Sendable {
     package let servedClock: any SteerableClock
 
     package init(clock: ServerClockState, keyset: CookieKeyset?, servedClock: any SteerableClock = KernelClock.system()) {
-        shared = NIOLockedValueBox((clock, keyset))
+        shared = NIOLockedValueBox((clock, keyset, LeapSmearSchedule()))
         countersByLoop = NIOLockedValueBox([:])
         self.servedClock = servedClock
     }
 
-    package var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { $0 } }
+    package var snapshot: (clock: ServerClockState, keyset: CookieKeyset?) { shared.withLockedValue { ($0.clock, $0.keyset) } }
+
+    /// What a serving worker copies: the snapshot and the leap second smearing listeners spread.
+    var servingSnapshot: (clock: ServerClockState, keyset: CookieKeyset?, smearedLeap: ScheduledLeap?) {
+        shared.withLockedValue { ($0.clock, $0.keyset, $0.smear.leap) }
+    }
 
     package var keyset: CookieKeyset? { shared.withLockedValue { $0.keyset } }
 
@@ -33,9 +39,16 @@ package final class ServingState: Sendable {
         updates.add(1, ordering: .releasing)
     }
 
-    package func update(clock: ServerClockState) {
-        shared.withLockedValue { $0.clock = clock }
+    /// The served clock state, read at `now`; the leap second it announces for today is also
+    /// the one smearing listeners spread (`recentLeap`: one the published list says has just
+    /// happened). Returns how the smeared leap changed, for the log.
+    package func update(clock: ServerClockState, at now: UnixTime, recentLeap: ScheduledLeap? = nil) -> LeapSmearSchedule.Change? {
+        let change = shared.withLockedValue { shared in
+            shared.clock = clock
+            return shared.smear.observe(announced: clock.isSynchronized ? clock.leap : .unsynchronized, at: now, recent: recentLeap)
+        }
         updates.add(1, ordering: .releasing)
+        return change
     }
 
     /// How many updates there have been: a worker's copy taken after reading `n` here is at

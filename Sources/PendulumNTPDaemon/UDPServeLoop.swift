@@ -24,7 +24,8 @@ package final class UDPServeLoop: Sendable {
 
     /// Binds every worker's socket now (so a busy port fails at startup) and starts answering.
     /// - Parameter workers: nil: one per online core.
-    package init(listen: SocketAddress, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, index: Int,
+    /// - Parameter smear: spread leap seconds over this window in the time served (and announce none).
+    package init(listen: SocketAddress, configuration: NTPServerCore.Configuration, smear: LeapSmear? = nil, state: ServingState, stop: StopFlag, index: Int,
                 workers: Int? = nil) throws(DaemonError) {
         let count = max(1, workers ?? Self.onlineCores())
         // Each worker sees its own clients (the kernel keeps a source on one socket), so the
@@ -53,7 +54,7 @@ package final class UDPServeLoop: Sendable {
             let key = Self.counterKeys(ofLoop: index).lowerBound + worker
             do {
                 threads.append(try DaemonThread.starting(name: "ntp server \(worker)") {
-                    Self.serve(socket: box.socket, configuration: perWorker, state: state, stop: stop, key: key)
+                    Self.serve(socket: box.socket, configuration: perWorker, smear: smear, state: state, stop: stop, key: key)
                 })
             } catch {
                 stop.set()
@@ -85,7 +86,7 @@ package final class UDPServeLoop: Sendable {
         max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
-    private static func serve(socket: BatchedServerSocket, configuration: NTPServerCore.Configuration, state: ServingState, stop: StopFlag, key: Int) {
+    private static func serve(socket: BatchedServerSocket, configuration: NTPServerCore.Configuration, smear: LeapSmear?, state: ServingState, stop: StopFlag, key: Int) {
         var core = NTPServerCore(configuration: configuration)
         var random = BufferedSystemRandomSource()
         // Counters go to the shared state when idle, every few thousand requests and at the
@@ -94,13 +95,13 @@ package final class UDPServeLoop: Sendable {
         // Replies sent with a transmit timestamp requested whose timestamp has not been read:
         // the error queue is only polled while there are some.
         var awaitedTransmitTimestamps = 0
-        let servedClock = state.servedClock
+        var served = ServedTime(clock: state.servedClock, smear: smear)
         var seenUpdates = state.updateCount
-        var (clock, keyset) = state.snapshot
+        var (clock, keyset) = Self.workerCopy(of: state, smear: smear, into: &served)
         func collectTransmitTimestamps(justSent: Bool) {
             let read = socket.readTransmitTimestamps { receiveField, sentAt in
                 core.recordTransmit(ofResponseWithReceive: NTPTimestamp(rawValue: receiveField),
-                                    at: NTPTimestamp(servedClock.time(atSystemTime: sentAt)))
+                                    at: NTPTimestamp(served.time(atSystemTime: sentAt)))
             }
             // Right after sending, a card may not have reported yet; a batch later, whatever
             // is still missing was lost (the error queue is bounded) and is not waited for.
@@ -119,7 +120,7 @@ package final class UDPServeLoop: Sendable {
             // after an update (one atomic load per batch, no lock).
             let updates = state.updateCount
             if updates != seenUpdates {
-                (clock, keyset) = state.snapshot
+                (clock, keyset) = Self.workerCopy(of: state, smear: smear, into: &served)
                 seenUpdates = updates
             }
             let now = monotonicNanoseconds()
@@ -132,9 +133,9 @@ package final class UDPServeLoop: Sendable {
                 let systemTime = socket.receiveTime(message) ?? WallClock.now()
                 let served = core.decide(
                     request: request, truncated: truncated, client: client,
-                    receiveTime: NTPTimestamp(servedClock.time(atSystemTime: systemTime)), monotonicNanoseconds: now,
+                    receiveTime: NTPTimestamp(served.time(atSystemTime: systemTime)), monotonicNanoseconds: now,
                     state: clock, keyset: keyset, random: &random,
-                    reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(servedClock.now()) }
+                    reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(served.now()) }
                 )
                 guard served.replyLength > 0 else { continue }
                 let timestamp = served.wantsTransmitTimestamp
@@ -155,6 +156,16 @@ package final class UDPServeLoop: Sendable {
             unpublished += count
             if unpublished >= 4096 { state.publish(core.counters, loop: key); unpublished = 0 }
         }
+    }
+
+    /// A worker's own copy of what it serves.
+    private static func workerCopy(of state: ServingState, smear: LeapSmear?, into served: inout ServedTime) -> (ServerClockState, CookieKeyset?) {
+        var (clock, keyset, smearedLeap) = state.servingSnapshot
+        served.leap = smearedLeap
+        // Clients of a smearing listener never see a leap second: announcing one as well
+        // would have them take it out a second time.
+        if smear != nil && clock.leap != .unsynchronized { clock.leap = .none }
+        return (clock, keyset)
     }
 
     static func monotonicNanoseconds() -> Int64 {

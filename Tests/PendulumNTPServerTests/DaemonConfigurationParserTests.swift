@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PendulumDaemonConfig
+import PendulumNTPServer
 
 @Suite struct DaemonConfigurationParserTests {
     let issueExample = """
@@ -90,6 +91,26 @@ import PendulumDaemonConfig
         #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\ndeny = [\"10/8\"]\n")).key == "server[0].deny")
         let noKeyset = try #require(failure("[[nts-ke-server]]\nlisten = \"127.0.0.1:1\"\ncertificate-chain-path = \"c\"\nprivate-key-path = \"k\"\n"))
         #expect(noKeyset.key == "keyset")
+    }
+
+    @Test func leapSmearIsPerListenerWithADayLongWindowByDefault() throws {
+        let text = "[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear = \"cosine\"\n[[server]]\nlisten = \"127.0.0.1:2\"\n"
+        let servers = try DaemonConfigurationParser.parse(text, file: "s.toml").servers
+        #expect(servers.first?.leapSmear?.shape == .cosine)
+        #expect(servers.first?.leapSmear?.windowSeconds == 86_400)
+        #expect(servers.last?.leapSmear == nil)
+        let short = try DaemonConfigurationParser.parse(
+            "[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear = \"linear\"\nleap-smear-window-seconds = 600\n", file: "s.toml")
+        #expect(short.servers.first?.leapSmear == LeapSmear(shape: .linear, windowSeconds: 600))
+        #expect(try DaemonConfigurationParser.parse("[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear = \"none\"\n", file: "s.toml").servers.first?.leapSmear == nil)
+        let unknown = try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear = \"google\"\n"))
+        #expect(unknown.key == "server[0].leap-smear")
+        #expect(unknown.line == 3)
+        #expect(unknown.description.contains("expected \"linear\", \"cosine\" or \"none\""))
+        #expect(try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear = \"linear\"\nleap-smear-window-seconds = 86401\n")).key
+            == "server[0].leap-smear-window-seconds")
+        let windowAlone = try #require(failure("[[server]]\nlisten = \"127.0.0.1:1\"\nleap-smear-window-seconds = 600\n"))
+        #expect(windowAlone.description.contains("only means something with leap-smear"))
     }
 
     @Test func invalidTOMLReportsItsLine() throws {
