@@ -124,6 +124,7 @@ import Testing
         #expect((atEnd["status_bits"] as? [String])?.contains("INS") == false, "the announcement was not withdrawn after midnight")
         #expect(atEnd["state"] as? String == "TIME_OK")
         try expectHeldThroughTheLeap(run, announced: "insertSecond", report: trace)
+        try expectSmearedThroughTheLeap(run, insertion: true)
     }
 
     /// A deleted second decided by the sources' majority, the minority's insertion ignored.
@@ -141,6 +142,36 @@ import Testing
         let log = try run.text("ntpd.log")
         #expect(log.contains("source 10.0.2.2:11125 is a falseticker"), "\(log)")
         try expectHeldThroughTheLeap(run, announced: "deleteSecond", report: trace)
+        try expectSmearedThroughTheLeap(run, insertion: false)
+    }
+
+    /// The daemon's smearing listener (one-minute linear window), asked by a client in the
+    /// guest every 0.1 s through the kernel's leap: against CLOCK_TAI, which has no leap, the
+    /// served time falls behind (insertion) or runs ahead (deletion) by exactly the share of
+    /// the window elapsed — through the inserted second too, which the kernel clock reads as a
+    /// second 23:59:59 — and announces no leap second.
+    private func expectSmearedThroughTheLeap(_ run: VMScenario, insertion: Bool) throws {
+        let trace = try SmearTrace(run)
+        let direction = insertion ? 1.0 : -1.0
+        var worst = 0.0
+        for exchange in trace.exchanges {
+            let progress = min(max((exchange.continuous - Double(trace.midnight - 30)) / (60 + direction), 0), 1)
+            let expected = -direction * progress
+            #expect(abs(exchange.correction - expected) < 0.002 + exchange.delay / 2,
+                    "at \(exchange.continuous - Double(trace.midnight)) s from midnight: served \(exchange.correction) s from TAI − UTC, expected \(expected)")
+            worst = max(worst, abs(exchange.correction - expected))
+        }
+        let inside = trace.exchanges.filter { abs($0.continuous - Double(trace.midnight)) < 29 }
+        #expect(inside.count > 150, "only \(inside.count) exchanges inside the window")
+        let inLeapSecond = trace.exchanges.filter { $0.continuous >= Double(trace.midnight) - 1 && $0.continuous < Double(trace.midnight) + 1 }
+        #expect(inLeapSecond.count >= 5, "only \(inLeapSecond.count) exchanges within a second of midnight")
+        #expect(trace.exchanges.allSatisfy { $0.leap == 0 }, "a smearing listener announced a leap second")
+        let log = try run.text("ntpd.log")
+        #expect(log.contains("leap smear: the leap second at"), "\(log)")
+        run.report([
+            "smear: exchanges": Double(trace.exchanges.count),
+            "smear: worst distance from the exact smear (µs)": worst * 1e6,
+        ])
     }
 
     /// Synchronised before, one step only (the first), within 1 ms again once the leap second
@@ -339,6 +370,44 @@ extension Collection where Element == VMScenario.Sample {
 
 struct VMScenarioFailure: Error, CustomStringConvertible {
     var description: String
+}
+
+/// What kernel_clock.py smear-trace got from the smearing listener around midnight.
+struct SmearTrace {
+    struct Exchange {
+        /// The middle of the exchange on a timescale without the leap (CLOCK_TAI less the TAI
+        /// offset before the leap), Unix seconds.
+        var continuous: Double
+        /// Served time (the middle of T2 and T3) less `continuous`, seconds.
+        var correction: Double
+        var delay: Double
+        var leap: Int
+    }
+
+    var midnight: Int64
+    var exchanges: [Exchange]
+
+    init(_ run: VMScenario) throws {
+        let lines = try run.text("smear-trace.jsonl").split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+        guard let header = records.first else { throw VMScenarioFailure(description: "smear-trace: empty") }
+        if let error = header["error"] as? String { throw VMScenarioFailure(description: "smear-trace: \(error)") }
+        guard let midnight = header["midnight"] as? Int, let taiOffset = header["tai_offset_ns"] as? Int else {
+            throw VMScenarioFailure(description: "smear-trace: no header in \(header)")
+        }
+        self.midnight = Int64(midnight)
+        exchanges = records.dropFirst().compactMap { record in
+            guard let tai1 = record["tai1"] as? Int, let tai4 = record["tai4"] as? Int, let t2 = record["t2"] as? Int, let t3 = record["t3"] as? Int
+            else { return nil }
+            // Nanoseconds since 1970 fit an Int; their sums are halved before any Double.
+            let continuous = tai1 / 2 + tai4 / 2 - taiOffset
+            let served = t2 / 2 + t3 / 2
+            return Exchange(
+                continuous: Double(continuous) / 1e9, correction: Double(served - continuous) / 1e9,
+                delay: Double((tai4 - tai1) - (t3 - t2)) / 1e9, leap: record["leap"] as? Int ?? -1
+            )
+        }
+    }
 }
 
 /// What kernel_clock.py leap-trace saw around midnight.

@@ -13,6 +13,11 @@
                                           the seconds, jumps and kernel leap states seen from
                                           3 s before the next UTC midnight to 4 s after it
                                           (reads only; LIMIT: how long to wait at most)
+  kernel_clock.py smear-trace SERVER:PORT HALF-WINDOW LIMIT OUT.jsonl
+                                          every 0.1 s from HALF-WINDOW + 3 s before the next UTC
+                                          midnight to as long after it: one NTP exchange with
+                                          SERVER, timed on CLOCK_TAI (which a leap second does
+                                          not move) as well as CLOCK_REALTIME (reads only)
 
 The offsets measured here are the scenario's truth: a separate NTP client of the same reference
 server, independent of the daemon's own estimate. Changing the clock is refused unless the
@@ -203,6 +208,42 @@ def leap_trace(limit_seconds, out_path):
         json.dump(result, out, indent=1)
 
 
+def smear_trace(server, half_window, limit_seconds, out_path):
+    """What a leap-smearing server serves around the next midnight, against a timescale that
+    has no leap: CLOCK_TAI less the TAI offset in force before the leap."""
+    host, port = server.rsplit(":", 1)
+    now = time.time()
+    midnight = (int(now) // 86400 + 1) * 86400
+    margin = half_window + 3
+    with open(out_path, "w") as out:
+        if midnight - margin - now > limit_seconds:
+            out.write(json.dumps({"error": f"the next midnight is {midnight - now:.0f} s away (limit {limit_seconds:.0f} s)"}) + "\n")
+            return
+        time.sleep(max(0.0, midnight - margin - now))
+        tai_offset_ns = time.clock_gettime_ns(time.CLOCK_TAI) - time.clock_gettime_ns(time.CLOCK_REALTIME)
+        out.write(json.dumps({"midnight": midnight, "tai_offset_ns": tai_offset_ns, "state_before": state()}) + "\n")
+        end = time.monotonic() + 2 * margin
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.settimeout(0.3)
+            while time.monotonic() < end:
+                request = bytearray(48)
+                request[0] = 0x23  # version 4, client
+                transmit = os.urandom(8)
+                request[40:48] = transmit
+                tai1 = time.clock_gettime_ns(time.CLOCK_TAI)
+                try:
+                    udp.sendto(request, (host, int(port)))
+                    reply, _ = udp.recvfrom(512)
+                except OSError:
+                    continue
+                tai4 = time.clock_gettime_ns(time.CLOCK_TAI)
+                if len(reply) < 48 or reply[24:32] != transmit or reply[0] & 0x07 != 4 or reply[1] == 0:
+                    continue  # not an answer to this request, or a kiss-o'-death
+                out.write(json.dumps({"tai1": tai1, "tai4": tai4, "t2": ntp_to_ns(reply[32:40]), "t3": ntp_to_ns(reply[40:48]),
+                                      "leap": reply[0] >> 6, "state": STATES.get(adjtime(Timex()), "?")}) + "\n")
+                time.sleep(0.1)
+
+
 def main(arguments):
     if arguments[:1] == ["state"]:
         print(json.dumps(state()))
@@ -214,6 +255,8 @@ def main(arguments):
         sample(arguments[1], float(arguments[2]), arguments[3])
     elif arguments[:1] == ["leap-trace"] and len(arguments) == 3:
         leap_trace(float(arguments[1]), arguments[2])
+    elif arguments[:1] == ["smear-trace"] and len(arguments) == 5:
+        smear_trace(arguments[1], float(arguments[2]), float(arguments[3]), arguments[4])
     else:
         sys.exit(__doc__)
 

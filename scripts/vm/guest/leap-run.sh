@@ -5,6 +5,9 @@
 #   samples-before.jsonl  20 s: synchronised, the leap second announced to the kernel;
 #   leap-trace.json       3 s before to 4 s after midnight: seconds seen, jumps, kernel states;
 #   samples-after.jsonl   20 s: still synchronised, no step, the announcement withdrawn.
+# Meanwhile the daemon also serves with a one-minute linear leap smear on 127.0.0.1:11200:
+#   smear-trace.jsonl     from 33 s before midnight to 33 s after: what it serves, against
+#                         CLOCK_TAI (no leap), every 0.1 s.
 # LEAP_LIST is the daemon's [clock] leap-seconds-file.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${LEAP_LIST:?}"
@@ -13,6 +16,13 @@ kernel_clock set-offset "$(cat "$RESULTS/reference-offset")"
 kernel_clock state >"$RESULTS/state-at-start.json"
 
 write_config <<CONF
+# Served smeared, so that a client of the kernel clock sees no leap second.
+[[server]]
+listen = "127.0.0.1:11200"
+leap-smear = "linear"
+leap-smear-window-seconds = 60
+rate-limit-interval-ms = 0
+
 [[source]]
 mode = "server"
 address = "10.0.2.2:11123"
@@ -42,8 +52,11 @@ minimum-agreeing-sources = 2
 CONF
 
 start_daemon ntpd.log
+kernel_clock smear-trace 127.0.0.1:11200 30 120 "$RESULTS/smear-trace.jsonl" &
+smear_trace=$!
 kernel_clock sample "$SERVER" 20 "$RESULTS/samples-before.jsonl"
 kernel_clock leap-trace 120 "$RESULTS/leap-trace.json"
 kernel_clock sample "$SERVER" 20 "$RESULTS/samples-after.jsonl"
+wait "$smear_trace"
 kernel_clock state >"$RESULTS/state-at-end.json"
 stop_daemon
