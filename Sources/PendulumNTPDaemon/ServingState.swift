@@ -44,8 +44,15 @@ package final class ServingState: Sendable {
     /// happened). Returns how the smeared leap changed, for the log.
     package func update(clock: ServerClockState, at now: UnixTime, recentLeap: ScheduledLeap? = nil) -> LeapSmearSchedule.Change? {
         let change = shared.withLockedValue { shared in
+            let change = shared.smear.observe(announced: clock.isSynchronized ? clock.leap : .unsynchronized, at: now, recent: recentLeap)
             shared.clock = clock
-            return shared.smear.observe(announced: clock.isSynchronized ? clock.leap : .unsynchronized, at: now, recent: recentLeap)
+            // The discipline reviews its leap decision a few seconds after the leap's midnight;
+            // until then it still says "insert" or "delete", which clients must not hear on
+            // the new day.
+            if let leap = shared.smear.leap, now >= UnixTime(seconds: leap.midnight), clock.leap == .insertSecond || clock.leap == .deleteSecond {
+                shared.clock.leap = .none
+            }
+            return change
         }
         updates.add(1, ordering: .releasing)
         return change

@@ -25,6 +25,15 @@ public struct LeapSmearSchedule: Sendable, Hashable {
     ///   - recent: a leap second that happened in the last half day, from the published list:
     ///     how a daemon started after a leap's midnight learns of it.
     public mutating func observe(announced: LeapIndicator, at now: UnixTime, recent: ScheduledLeap? = nil) -> Change? {
+        var finished: ScheduledLeap?
+        if let current = leap, now.seconds >= current.midnight - 1 {
+            // Running or past: an announcement now is the clock's decision not yet caught up
+            // with the new day (the discipline reviews it a few seconds after midnight), not
+            // a leap at the next midnight: leap seconds end months, never two days running.
+            guard now.seconds >= current.midnight + Self.keptAfterMidnight else { return nil }
+            leap = nil
+            finished = current
+        }
         if announced == .insertSecond || announced == .deleteSecond {
             let next = ScheduledLeap(midnight: CivilDate.midnight(after: now.seconds), isInsertion: announced == .insertSecond)
             guard next != leap else { return nil }
@@ -32,16 +41,13 @@ public struct LeapSmearSchedule: Sendable, Hashable {
             return .scheduled(next)
         }
         guard let current = leap else {
-            guard let recent, now.seconds >= recent.midnight, now.seconds < recent.midnight + Self.keptAfterMidnight else { return nil }
+            guard let recent, recent != finished, now.seconds >= recent.midnight, now.seconds < recent.midnight + Self.keptAfterMidnight else {
+                return finished.map { .finished($0) }
+            }
             leap = recent
             return .scheduled(recent)
         }
-        if now.seconds >= current.midnight + Self.keptAfterMidnight {
-            leap = nil
-            return .finished(current)
-        }
-        // From the inserted second on, the day the leap ended is over and nothing is announced.
-        if announced == .none && now.seconds < current.midnight - 1 {
+        if announced == .none {
             leap = nil
             return .withdrawn(current)
         }

@@ -119,6 +119,16 @@ import Testing
         #expect(schedule.leap == nil)
     }
 
+    @Test func anAnnouncementLingeringAfterMidnightIsNotANewLeap() {
+        // The discipline reviews its decision a few seconds after midnight: until then the
+        // clock still announces the leap, which must not move the smear to the next midnight.
+        var schedule = LeapSmearSchedule()
+        _ = schedule.observe(announced: .insertSecond, at: UnixTime(seconds: Self.midnight - 10))
+        #expect(schedule.observe(announced: .insertSecond, at: UnixTime(seconds: Self.midnight + 1)) == nil)
+        #expect(schedule.observe(announced: .none, at: UnixTime(seconds: Self.midnight + 5)) == nil)
+        #expect(schedule.leap == Self.leap)
+    }
+
     @Test func aWithdrawnLeapIsDropped() {
         var schedule = LeapSmearSchedule()
         _ = schedule.observe(announced: .deleteSecond, at: UnixTime(seconds: Self.midnight - 50_000))

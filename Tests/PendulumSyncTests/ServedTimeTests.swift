@@ -72,3 +72,27 @@ import Testing
         #expect(served.now() == UnixTime(seconds: Self.midnight) - .milliseconds(500))
     }
 }
+
+/// What the serving state hands the workers around a leap second's midnight.
+@Suite struct ServingStateLeapTests {
+    static let midnight: Int64 = 1_814_400_000
+
+    @Test func aDecisionNotYetReviewedAfterMidnightIsNotAnnounced() {
+        let state = ServingState(clock: .unsynchronized(), keyset: nil, servedClock: OverlayClock())
+        var clock = ServerClockState.local(stratum: 1)
+        clock.leap = .insertSecond
+        #expect(state.update(clock: clock, at: UnixTime(seconds: Self.midnight - 100)) == .scheduled(ScheduledLeap(midnight: Self.midnight, isInsertion: true)))
+        #expect(state.snapshot.clock.leap == .insertSecond)
+        // In the inserted second itself (the clock reads 23:59:59 again) it is still today's.
+        #expect(state.update(clock: clock, at: UnixTime(seconds: Self.midnight - 1) + .milliseconds(500)) == nil)
+        #expect(state.snapshot.clock.leap == .insertSecond)
+        // Two seconds into the new day the discipline has not reviewed it yet: not announced,
+        // and no leap scheduled for the next midnight.
+        #expect(state.update(clock: clock, at: UnixTime(seconds: Self.midnight + 2)) == nil)
+        #expect(state.snapshot.clock.leap == .none)
+        #expect(state.servingSnapshot.smearedLeap == ScheduledLeap(midnight: Self.midnight, isInsertion: true))
+        clock.leap = .none
+        #expect(state.update(clock: clock, at: UnixTime(seconds: Self.midnight + 4)) == nil)
+        #expect(state.update(clock: clock, at: UnixTime(seconds: Self.midnight + 43_202)) == .finished(ScheduledLeap(midnight: Self.midnight, isInsertion: true)))
+    }
+}
