@@ -2,6 +2,7 @@
 // ConfigurationError, never a trap), and whatever it accepts must be self-consistent. (Its
 // first run found TOMLKit aborting on a lone "[" line: hence PendulumTOML.)
 import PendulumDaemonConfig
+import PendulumNTPServer
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDaemonConfigParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -14,6 +15,9 @@ public func fuzzDaemonConfigParser(_ data: UnsafePointer<UInt8>, _ size: Int) ->
             precondition((1...16).contains(source.count), "accepted pool count \(source.count)")
         }
         if let stratum = configuration.synchronization.localStratum { precondition((1...15).contains(stratum)) }
+        for server in configuration.servers {
+            if let smear = server.leapSmear { precondition(LeapSmear.windowRange.contains(smear.windowSeconds), "accepted window \(smear.windowSeconds)") }
+        }
         _ = configuration.warnings
     } catch {
         precondition(!error.description.isEmpty)
