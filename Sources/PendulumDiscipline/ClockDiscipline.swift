@@ -427,10 +427,9 @@ public struct ClockDiscipline: Sendable {
         }
     }
 
-    /// An NTP timestamp read from the clock as Unix seconds. Timestamps are taken nearest to
-    /// 2026, which places every instant from 1958 to 2094 in its right era.
+    /// An NTP timestamp read from the clock as Unix seconds.
     static func unixSeconds(_ time: NTPTimestamp) -> Double {
-        let unix = time.unixTime(nearestTo: UnixTime(seconds: 1_767_225_600))
+        let unix = time.unixTime(nearestTo: NTPTimestamp.eraPivot)
         return Double(unix.seconds) + Double(unix.nanoseconds) * 1e-9
     }
 

@@ -17,7 +17,7 @@ extension NTPClientCore {
         var candidates: [CertificateAgreement.Candidate] = []
         for (id, source) in sources {
             guard let validity = source.provisionalCertificate, !source.vouched, let held = source.heldSample else { continue }
-            let localTime = held.receivedAt.unixTime(nearestTo: Self.pivot)
+            let localTime = held.receivedAt.unixTime(nearestTo: NTPTimestamp.eraPivot)
             if let candidate = CertificateAgreement.candidate(id: id, measurement: held.measurement, validity: validity, now: localTime) {
                 candidates.append(candidate)
             }
@@ -30,7 +30,7 @@ extension NTPClientCore {
             let shown = candidates.sorted { $0.id < $1.id }.map { "\(names([$0.id])) \($0.low.seconds)…\($0.high.seconds) s" }
             return [.log(.debug, "no \(required) NTS sources agree yet within their certificates' validity; candidates: \(shown.isEmpty ? "none" : shown.joined(separator: ", "))")]
         }
-        let agreedTime = now.unixTime(nearestTo: Self.pivot).seconds + (verdict.offset.rawValue >> 32)  // whole seconds, for the log
+        let agreedTime = now.unixTime(nearestTo: NTPTimestamp.eraPivot).seconds + (verdict.offset.rawValue >> 32)  // whole seconds, for the log
         var actions: [ClientAction] = [.log(.notice, "NTS sources \(names(verdict.ids)) agree that it is about \(Self.utc(agreedTime)), within each one's certificate validity: using them to set the clock")]
         var samples: [(id: SourceID, measurement: Measurement, receivedAt: NTPTimestamp)] = []
         for id in verdict.ids {
@@ -63,10 +63,7 @@ extension NTPClientCore {
         return actions
     }
 
-    /// NTP timestamps carry no era: read them near the time this was written (valid 1958–2094).
-    static let pivot = UnixTime(seconds: 1_767_225_600)
-
-    static func utc(_ time: NTPTimestamp) -> String { time.unixTime(nearestTo: pivot).description }
+    static func utc(_ time: NTPTimestamp) -> String { time.unixTime(nearestTo: NTPTimestamp.eraPivot).description }
 
     /// ISO 8601, for logs; certificate times come from the network, so absurd ones are
     /// clamped to years 1–9999 first.

@@ -150,7 +150,7 @@ public struct NTPClientCore: Sendable {
         // A deferred run that was out when the clock was set: judge its certificate by the
         // clock now, as a checked run would have.
         if clockTrusted, let validity = certificateValidity {
-            let local = now.unixTime(nearestTo: Self.pivot).seconds
+            let local = now.unixTime(nearestTo: NTPTimestamp.eraPivot).seconds
             guard validity.notBefore <= local && local <= validity.notAfter else {
                 return keyExchangeFailed(id, reason: "NTS-KE: the server's certificate is valid \(Self.utc(validity.notBefore)) to \(Self.utc(validity.notAfter)), not now (\(Self.utc(now)))", at: now)
             }

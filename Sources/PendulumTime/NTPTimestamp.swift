@@ -61,6 +61,10 @@ public struct NTPTimestamp: Sendable, Hashable {
         pivot + (self - NTPTimestamp(pivot))
     }
 
+    /// Where code that keeps time as NTP timestamps, and has no local clock at hand, places
+    /// them: 2026-01-01, so every instant from 1958 to 2094 lands in its right era.
+    public static let eraPivot = UnixTime(seconds: 1_767_225_600)
+
     /// The NTP era that `time` falls in.
     public static func era(of time: UnixTime) -> Int32 {
         let ntpSeconds = time.seconds + unixEpochOffsetSeconds

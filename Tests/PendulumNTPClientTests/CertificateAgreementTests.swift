@@ -11,7 +11,7 @@ import Testing
 @Suite struct CertificateAgreementTests {
     /// True time is five years after the local clock's.
     static let ahead = NTPDuration(seconds: 157_766_400)
-    static let localUnix = World.start.unixTime(nearestTo: NTPClientCore.pivot).seconds
+    static let localUnix = World.start.unixTime(nearestTo: NTPTimestamp.eraPivot).seconds
     static let trueUnix = localUnix + 157_766_400
 
     static func validity(key: UInt8, from notBefore: Int64 = trueUnix - 30 * 86_400, to notAfter: Int64 = trueUnix + 60 * 86_400) -> CertificateValidity {
