@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PendulumDaemonConfig
+import PendulumFiles
 
 /// `pendulum-ntpd [--config FILE]` as a function, so `pendulum demo` can run the very same
 /// daemon from its own binary (`swift run pendulum demo` builds only `pendulum`). Returns the
@@ -10,7 +11,7 @@ import PendulumDaemonConfig
 /// steer the system clock).
 package enum DaemonCommandLine {
     package static let usage = """
-        usage: pendulum-ntpd [--config FILE.toml]
+        usage: pendulum-ntpd [--config FILE.toml] | --version
         Without --config: a client of package NTS servers, steering the system clock when it has
         CAP_SYS_TIME and an overlay clock otherwise. See pendulum-ntpd(8) and pendulum-ntpd.toml(5).
         """
@@ -26,6 +27,9 @@ package enum DaemonCommandLine {
             Daemon.log("no --config: using the package NTS servers \(DefaultConfiguration.publicNTSServers.joined(separator: ", ")); status: pendulum status --socket \(path)")
         case 1 where arguments[0] == "--help" || arguments[0] == "-h":
             print(usage)
+            return 0
+        case 1 where arguments[0] == "--version":
+            print(PendulumRelease.versionLine(program: "pendulum-ntpd"))
             return 0
         case 2 where arguments[0] == "--config":
             do {

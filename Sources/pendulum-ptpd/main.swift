@@ -4,11 +4,15 @@ import PendulumPTPDaemon
 
 // pendulum-ptpd --config FILE.toml
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: pendulum-ptpd --config FILE.toml\n".utf8))
+    FileHandle.standardError.write(Data("usage: pendulum-ptpd --config FILE.toml | --version\n".utf8))
     exit(2)
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments == ["--version"] {
+    print(PendulumRelease.versionLine(program: "pendulum-ptpd"))
+    exit(0)
+}
 guard arguments.count == 2, arguments[0] == "--config" || arguments[0] == "-c" else { usage() }
 let text: String
 do {
