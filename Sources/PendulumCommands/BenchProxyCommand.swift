@@ -58,13 +58,13 @@ struct BenchProxyCommand: ParsableCommand {
     @Option(help: "Seconds after the start at which the delay step happens.")
     var stepAt: Double?
 
-    @Option(help: "Base delay added both ways from --step-at on (s).")
+    @Option(parsing: .unconditional, help: "Base delay added both ways from --step-at on (s).")
     var step: Double?
 
-    @Option(help: "Base delay added client to server from --step-at on (s); overrides --step.")
+    @Option(parsing: .unconditional, help: "Base delay added client to server from --step-at on (s); overrides --step.")
     var requestStep: Double?
 
-    @Option(help: "Base delay added server to client from --step-at on (s); overrides --step.")
+    @Option(parsing: .unconditional, help: "Base delay added server to client from --step-at on (s); overrides --step.")
     var replyStep: Double?
 
     @Option(help: "Seconds before each delivery to stop sleeping and poll in a loop, for punctual deliveries (at most 0.01).")

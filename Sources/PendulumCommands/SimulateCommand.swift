@@ -27,28 +27,28 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Mean of the exponential one-way jitter, s.") var jitter: Double = 100e-6
     @Option(help: "Upstream delay expression (overrides --base-delay/--jitter).") var delayUp: String?
     @Option(help: "Downstream delay expression (overrides --base-delay/--jitter).") var delayDown: String?
-    @Option(help: "Extra fixed delay on the downstream path, s.") var asymmetry: Double = 0
+    @Option(parsing: .unconditional, help: "Extra fixed delay on the downstream path, s.") var asymmetry: Double = 0
     @Option(help: "Std-dev of the per-second frequency random-walk step, s/s.") var wander: Double = 1e-9
     @Option(help: "Amplitude of a sinusoidal (temperature-like) frequency error, s/s.")
     var temperatureAmplitude: Double = 0
     @Option(help: "Period of that sinusoid, s.") var temperaturePeriod: Double = 86_400
-    @Option(help: "Initial local-minus-true offset, s.") var initialOffset: Double = 0.01
-    @Option(help: "Initial frequency error, s/s.") var initialFrequency: Double = 0
+    @Option(parsing: .unconditional, help: "Initial local-minus-true offset, s.") var initialOffset: Double = 0.01
+    @Option(parsing: .unconditional, help: "Initial frequency error, s/s.") var initialFrequency: Double = 0
     @Option(help: "'default' (adaptive) or a fixed log2 poll interval.") var poll: String = "default"
-    @Option(help: "Shortest log2 poll interval of the adaptive poll (like a source's minpoll).") var minpoll: Int?
-    @Option(help: "Longest log2 poll interval of the adaptive poll (like a source's maxpoll).") var maxpoll: Int?
+    @Option(parsing: .unconditional, help: "Shortest log2 poll interval of the adaptive poll (like a source's minpoll).") var minpoll: Int?
+    @Option(parsing: .unconditional, help: "Longest log2 poll interval of the adaptive poll (like a source's maxpoll).") var maxpoll: Int?
     @Option(help: "Offsets are slewed away over this many poll intervals (at least --minimum-slew-time).")
     var slewPollFactor: Double?
     @Option(help: "Shortest time over which an offset is slewed away, s.") var minimumSlewTime: Double?
     @Option(help: "Quick polls (1 s apart) when a source starts.") var burstCount: Int?
     @Option(help: "Probability that a packet is lost, each direction.") var loss: Double = 0
     @Option(help: "Simulated second from which both directions take --delay-step longer.") var delayStepAt: Double?
-    @Option(help: "Extra one-way delay from --delay-step-at on, s.") var delayStep: Double = 0
+    @Option(parsing: .unconditional, help: "Extra one-way delay from --delay-step-at on, s.") var delayStep: Double = 0
     @Option(help: "Extra delay of the first request to each server (a cold path), s.") var firstRequestDelay: Double = 0
     @Option(help: "Number of servers.") var sources: Int = 1
     @Option(help: "How many of them are falsetickers.") var falsetickers: Int = 0
-    @Option(help: "A falseticker's time error, s.") var falsetickerOffset: Double = 1
-    @Option(help: "Growth of a falseticker's error, s/s.") var falsetickerDrift: Double = 0
+    @Option(parsing: .unconditional, help: "A falseticker's time error, s.") var falsetickerOffset: Double = 1
+    @Option(parsing: .unconditional, help: "Growth of a falseticker's error, s/s.") var falsetickerDrift: Double = 0
     @Option(help: "Simulated seconds.") var duration: Double = 100_000
     @Option(help: "Seconds excluded from the statistics at the start.") var warmup: Double = 2000
     @Option(help: "Seed of the first run; run i uses seed + i.") var seed: UInt64 = 1
@@ -60,7 +60,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Write the first run's offset trace as an SVG line chart to this file.") var plot: String?
     @Option(name: .customLong("protocol"), help: "ntp, or ptp (E2E, two-step; see SimulateCommand+PTP.swift).")
     var protocolName: String = "ntp"
-    @Option(help: "PTP only: log2 Sync (and Delay_Req) interval.") var syncInterval: Int = 0
+    @Option(parsing: .unconditional, help: "PTP only: log2 Sync (and Delay_Req) interval.") var syncInterval: Int = 0
     @Option(help: "PTP only: e2e (Delay_Req/Delay_Resp) or p2p (peer delay).") var delayMechanism: String = "e2e"
 
     func validate() throws {
