@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "PendulumNTSKE",
             dependencies: [
-                "PendulumNTS", "PendulumNTPServer", "CPendulumShim",
+                "PendulumNTS", "PendulumNTPServer", "PendulumTime", "PendulumIO", "CPendulumShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

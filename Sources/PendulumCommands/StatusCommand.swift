@@ -23,7 +23,7 @@ struct StatusCommand: ParsableCommand {
         do {
             data = try ObservationServer.read(from: socket)
         } catch {
-            fail("cannot read daemon status: \(error) (is pendulum-ntpd or pendulum-ptpd running with observation-path = \"\(socket)\"?)")
+            fail(Self.unreadable(socket, error))
         }
         if json {
             print(String(decoding: data, as: UTF8.self), terminator: "")
@@ -33,6 +33,24 @@ struct StatusCommand: ParsableCommand {
             fail("daemon status at \(socket) is not a status document")
         }
         print(Self.render(snapshot))
+    }
+
+    /// Why the status could not be read, with what to do about it.
+    static func unreadable(_ socket: String, _ error: any Error) -> String {
+        let daemonHint = "is pendulum-ntpd or pendulum-ptpd running with observation-path = \"\(socket)\"?"
+        guard case ObservationServer.Failure.system(_, let code) = error else { return "cannot read daemon status: \(error) (\(daemonHint))" }
+        switch code {
+        case EACCES, EPERM:
+            var status = stat()
+            let group = stat(socket, &status) == 0 ? getgrgid(status.st_gid).map { String(cString: $0.pointee.gr_name) } : nil
+            return "no permission to read the daemon status at \(socket): run as root\(group.map { " or as a member of the group \"\($0)\" (the socket's)" } ?? "")"
+        case ENOENT:
+            return "no daemon status at \(socket): \(daemonHint)"
+        case ECONNREFUSED:
+            return "nothing answers at \(socket) (a socket left by a daemon that stopped): \(daemonHint)"
+        default:
+            return "cannot read daemon status: \(error) (\(daemonHint))"
+        }
     }
 
     /// A table in the spirit of `chronyc tracking` + `chronyc sources`.

@@ -1,5 +1,7 @@
 import NIOCore
 import PendulumNTS
+import PendulumTime
+import PendulumIO
 
 /// A complete NTS-KE client run: TLS exchange, record negotiation, key export. What the NTP
 /// side needs to start authenticated requests.
@@ -33,6 +35,14 @@ package enum NTSKEClientFailure: Error, Sendable, CustomStringConvertible {
 }
 
 package enum NTSKEClient {
+    /// A chain valid but for the time, in words: when it is valid and what this machine's
+    /// clock (the one TLS judged by) says.
+    static func outsideValidity(_ validity: CertificateValidity, now: UnixTime = WallClock.now()) -> String {
+        let state = now.seconds < validity.notBefore ? "not yet valid" : "expired"
+        return "the server's certificate is \(state): valid from \(UnixTime(seconds: validity.notBefore)) to \(UnixTime(seconds: validity.notAfter)), "
+            + "and this machine's clock reads \(now)"
+    }
+
     package static func establish(
         host: String, port: Int = 4460, caFile: String? = nil, timeout: TimeAmount = .seconds(5),
         offering algorithms: [AEADAlgorithm] = [.aesSIVCMAC256, .aesSIVCMAC512],
@@ -45,18 +55,24 @@ package enum NTSKEClient {
         }
         // A deferred time check is only needed when BoringSSL's own, against the local clock,
         // fails: try that first, so a machine whose clock is right never loads a second
-        // verifier and the system trust store into memory. BoringSSL's verdict reaches here
-        // only as NIOSSL's error text, which names it.
+        // verifier and the system trust store into memory.
         let transcript: NTSKETranscript
         do {
             let checked = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout)
             transcript = try await checked.exchange(request: exchange.request, isCompleteResponse: isComplete)
-        } catch .tls(let reason) where certificateTime == .deferredUntilAgreement && reason.contains("CERTIFICATE_VERIFY_FAILED") {
+        } catch .certificateRefused {
+            // BoringSSL does not say why. swift-certificates, judging everything but the time,
+            // does: before the first synchronisation that run is the deferred check itself;
+            // otherwise it only explains the refusal.
             let deferred = NTSKEClientConnection(host: host, port: port, caFile: caFile, timeout: timeout, certificateTime: .deferredUntilAgreement)
             do {
                 transcript = try await deferred.exchange(request: exchange.request, isCompleteResponse: isComplete)
             } catch {
                 throw .connection(error)
+            }
+            if certificateTime == .againstLocalClock {
+                guard let validity = transcript.certificateValidity else { throw .connection(.certificateRefused) }
+                throw .connection(.certificate(reason: Self.outsideValidity(validity)))
             }
         } catch {
             throw .connection(error)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -22,8 +25,14 @@ package struct NTSKETranscript: Sendable {
 package enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
     case connectFailed(host: String, port: Int, reason: String)
     case tls(reason: String)
-    /// The server's certificate failed the deferred-time verification.
+    /// BoringSSL refused the server's certificate chain, not saying why (expired, not yet
+    /// valid, another name, no trusted CA): `NTSKEClient` finds out and says
+    /// `.certificate(reason:)` where it can.
+    case certificateRefused
+    /// The server's certificate is not acceptable, and why.
     case certificate(reason: String)
+    /// The CA file could not be loaded.
+    case caFile(path: String, reason: String)
     /// The server completed the handshake without agreeing to ALPN "ntske/1" (RFC 8915 §4).
     case alpnNotNegotiated(String?)
     case noExporterSecret
@@ -37,7 +46,9 @@ package enum NTSKEConnectionError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .connectFailed(let host, let port, let reason): "NTS-KE connection to \(host) port \(port) failed: \(reason)"
         case .tls(let reason): "NTS-KE TLS failed: \(reason)"
-        case .certificate(let reason): "NTS-KE TLS failed: \(reason)"
+        case .certificateRefused: "NTS-KE: the server's certificate was not accepted (expired, not yet valid, for another name, or not from a trusted CA)"
+        case .certificate(let reason): "NTS-KE: \(reason)"
+        case .caFile(let path, let reason): "NTS-KE: cannot use the CA file \(path): \(reason)"
         case .alpnNotNegotiated(let got): "NTS-KE server did not negotiate ALPN ntske/1 (got \(got ?? "none"))"
         case .noExporterSecret: "TLS library did not report the TLS 1.3 exporter secret"
         case .responseTooLarge(let limit): "NTS-KE response exceeds \(limit) bytes"
@@ -94,7 +105,9 @@ package struct NTSKEClientConnection: Sendable {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw .tls(reason: "\(error)")
+            // The only file in a client's configuration is the CA file.
+            if let caFile { throw .caFile(path: caFile, reason: Self.fileProblem(caFile, error)) }
+            throw NTSKEErrorText.tlsFailure(error)
         }
         // SNI and name checks use the host name; for an IP literal NIOSSL checks the peer's
         // address against the certificate's IP SANs instead.
@@ -134,7 +147,7 @@ package struct NTSKEClientConnection: Sendable {
                 .get()
         } catch {
             done.fail(error)
-            throw .connectFailed(host: host, port: port, reason: "\(error)")
+            throw .connectFailed(host: host, port: port, reason: NTSKEErrorText.connect(error))
         }
         let timer = eventLoop.scheduleTask(in: timeout) {
             done.fail(NTSKEConnectionError.timedOut(seconds: Double(timeout.nanoseconds) / 1e9))
@@ -155,7 +168,7 @@ package struct NTSKEClientConnection: Sendable {
         } catch {
             timer.cancel()
             channel.close(promise: nil)
-            throw .tls(reason: "\(error)")
+            throw NTSKEErrorText.tlsFailure(error)
         }
         timer.cancel()
         channel.close(promise: nil)
@@ -217,7 +230,19 @@ private final class NTSKEClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        done.fail(NTSKEConnectionError.tls(reason: "\(error)"))
+        done.fail(NTSKEErrorText.tlsFailure(error))
         context.close(promise: nil)
+    }
+}
+
+extension NTSKEClientConnection {
+    /// Why a PEM file could not be loaded, in plain words: the file system's answer when it
+    /// has one, else the content.
+    static func fileProblem(_ path: String, _ error: any Error) -> String {
+        var status = stat()
+        if stat(path, &status) != 0 { return String(cString: strerror(errno)).lowercased() }
+        if status.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        if access(path, R_OK) != 0 { return String(cString: strerror(errno)).lowercased() }
+        return "not a PEM certificate file (\(error))"
     }
 }

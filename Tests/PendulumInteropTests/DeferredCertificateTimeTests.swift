@@ -90,7 +90,10 @@ import Testing
             do {
                 _ = try await exchange(port: port, caFile: certificates.caPath, .againstLocalClock)
             } catch {
-                #expect("\(error)".contains("CERTIFICATE_VERIFY_FAILED"), "\(error)")
+                guard case NTSKEConnectionError.certificateRefused = error else {
+                    Issue.record("refused for another reason: \(error)")
+                    return
+                }
             }
             let transcript = try await exchange(port: port, caFile: certificates.caPath, .deferredUntilAgreement)
             #expect(transcript.response == Self.reply)
@@ -113,7 +116,7 @@ import Testing
                 Issue.record("a certificate for 192.0.2.7 was accepted for 127.0.0.1")
             } catch {
                 // NIOSSL checks the name even when the chain's check is ours; ours would too.
-                #expect("\(error)".contains("failedToValidateHostname") || "\(error)".contains("not trusted"), "\(error)")
+                #expect("\(error)".contains("is not for the name or address asked for") || "\(error)".contains("not trusted"), "\(error)")
             }
         }
         // A CA nobody trusts.
