@@ -56,7 +56,7 @@ struct QueryReport: Encodable {
         ignoredReplies = measurement.ignoredReplies
         stratum = header.stratum
         leap = header.leap.rawValue
-        referenceID = header.referenceID.displayText(stratum: header.stratum)
+        referenceID = header.referenceID.hex
         rootDelaySeconds = header.rootDelay.seconds
         rootDispersionSeconds = header.rootDispersion.seconds
         precision = header.precision
@@ -76,7 +76,7 @@ struct QueryReport: Encodable {
             server           \(server) (\(address) port \(port))
             offset           \(seconds(offsetSeconds, signed: true))  (spread \(seconds(offsetSpreadSeconds)) over \(samples) sample\(samples == 1 ? "" : "s"))
             delay            \(seconds(delaySeconds))
-            stratum          \(stratum), reference \(referenceID)
+            stratum          \(stratum), reference \(ReferenceID(hex: referenceID)?.displayText(stratum: stratum) ?? referenceID)
             leap             \(leapText)
             root delay       \(seconds(rootDelaySeconds)), root dispersion \(seconds(rootDispersionSeconds))
             precision        2^\(precision) s
@@ -89,11 +89,3 @@ struct QueryReport: Encodable {
     }
 }
 
-extension ReferenceID {
-    /// How operators expect to read a reference id: text for stratum 0–1 ("GPS", "LOCL"),
-    /// dotted quad above (IPv4 address or IPv6 hash).
-    func displayText(stratum: UInt8) -> String {
-        if stratum <= 1, let text = asciiText { return text }
-        return dottedQuad
-    }
-}

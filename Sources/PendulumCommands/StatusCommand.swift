@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PendulumNTP
 import PendulumSync
 
 /// `pendulum status`: what the running daemon is doing, from its observation socket.
@@ -57,7 +58,7 @@ struct StatusCommand: ParsableCommand {
     static func render(_ snapshot: ObservationSnapshot) -> String {
         let system = snapshot.system
         var lines = [
-            "synchronised     \(system.synchronized ? "yes" : "no"), stratum \(system.stratum), reference \(system.referenceID)",
+            "synchronised     \(system.synchronized ? "yes" : "no"), stratum \(system.stratum), reference \(ReferenceID(hex: system.referenceID)?.displayText(stratum: system.stratum) ?? system.referenceID)",
             "offset           \(format(system.offsetSeconds)) ± \(format(system.uncertaintySeconds, signed: false))",
             "frequency        \(String(format: "%+.3f", system.frequencyPPM)) ppm",
             "root delay       \(format(system.rootDelaySeconds, signed: false)), root dispersion \(format(system.rootDispersionSeconds, signed: false))",

@@ -58,6 +58,21 @@ public struct ReferenceID: Sendable, Hashable {
         return String(repeating: "0", count: 8 - text.count) + text
     }
 
+    /// The one way Pendulum shows a reference id to people, as `chronyc tracking` does:
+    /// eight hex digits and, in parentheses, what they stand for: text for stratum 0–1 and
+    /// kiss codes ("4C4F434C (LOCL)"), the IPv4 address (or IPv6 hash) above
+    /// ("7F7F0101 (127.127.1.1)").
+    public func displayText(stratum: UInt8) -> String {
+        if stratum <= 1 || stratum >= 16, let text = asciiText { return "\(hex) (\(text))" }
+        return "\(hex) (\(dottedQuad))"
+    }
+
+    /// Parses the eight hex digits of `hex`.
+    public init?(hex text: String) {
+        guard text.utf8.count == 8, let value = UInt32(text, radix: 16) else { return nil }
+        self.init(rawValue: value)
+    }
+
     public static let kissDeny = ReferenceID(ascii: "DENY")
     public static let kissRestrict = ReferenceID(ascii: "RSTR")
     public static let kissRate = ReferenceID(ascii: "RATE")

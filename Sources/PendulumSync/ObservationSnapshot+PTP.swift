@@ -1,3 +1,5 @@
+import PendulumNTP
+
 /// The `ptp` section of the status contract (DESIGN.md): what pendulum-ptpd reports on its
 /// observation socket, next to the `system` and `clock` sections every daemon fills.
 extension ObservationSnapshot {
@@ -117,7 +119,7 @@ extension ObservationSnapshot {
                                  frequencyPPM: Double) -> ObservationSnapshot {
         let synchronized = ptp.ports.contains { $0.state == "SLAVE" }
         let system = System(
-            synchronized: synchronized, stratum: synchronized ? 1 : 16, referenceID: "PTP", leap: synchronized ? leap : 3,
+            synchronized: synchronized, stratum: synchronized ? 1 : 16, referenceID: ReferenceID(ascii: "PTP").hex, leap: synchronized ? leap : 3,
             offsetSeconds: ptp.offsetFromMasterSeconds ?? 0, uncertaintySeconds: 0, rootDelaySeconds: 0,
             rootDispersionSeconds: 0, frequencyPPM: frequencyPPM)
         let clock = Clock(kind: clockKind, offsetFromSystemSeconds: clockOffsetFromSystemSeconds, frequencyPPM: frequencyPPM)

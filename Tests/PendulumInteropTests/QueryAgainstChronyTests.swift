@@ -16,7 +16,7 @@ import Testing
         #expect(delay >= 0 && delay < 0.01, "delay \(delay)")
         #expect(object["stratum"] as? Int == 3)
         // chronyd's `local` reference clock identifies itself as 127.127.1.1.
-        #expect(object["reference_id"] as? String == "127.127.1.1")
+        #expect(object["reference_id"] as? String == "7F7F0101")
         #expect(object["leap"] as? Int == 0)
         #expect(object["nts"] as? Bool == false)
         #expect(object["address"] as? String == address)
@@ -32,7 +32,7 @@ import Testing
         defer { chrony.stop() }
         let result = try ChildProcess.run(TestPaths.pendulum, ["query", "localhost", "--port", "\(chrony.port)", "--samples", "2"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(result.stdout.contains("stratum          5, reference 127.127.1.1"))
+        #expect(result.stdout.contains("stratum          5, reference 7F7F0101 (127.127.1.1)"), "\(result.stdout)")
         #expect(result.stdout.contains("offset"))
     }
 }

@@ -31,10 +31,14 @@ import Glibc
         #expect(try KeysetFile.load(path: path) == rotated)
 
         // Corrupt one byte: loading fails with a clear error and the file stays as it was.
-        let file = fopen(path, "r+")
-        fseek(file, 20, SEEK_SET)
-        fputc(0x5A ^ Int32(getc(file)), file)
-        fclose(file)
+        // pread/pwrite: stdio's update mode needs a seek between a read and a write, and
+        // without one the byte was, once under load, never changed.
+        let descriptor = open(path, O_RDWR)
+        var byte: UInt8 = 0
+        #expect(pread(descriptor, &byte, 1, 20) == 1)
+        byte ^= 0x5A
+        #expect(pwrite(descriptor, &byte, 1, 20) == 1)
+        close(descriptor)
         var sizeBefore = stat()
         stat(path, &sizeBefore)
         #expect {
