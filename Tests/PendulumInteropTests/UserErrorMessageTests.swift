@@ -94,3 +94,28 @@ import Testing
         #expect(result.stdout.contains("time to sync"), "\(result.stdout)")
     }
 }
+
+/// As a user other than root, with no configuration: pendulum-ntpd starts (an overlay clock,
+/// its status socket in /tmp/pendulum-UID) and `pendulum status`, run as the same user with no
+/// options, finds it.
+@Suite(.serialized) struct UnprivilegedStartTests {
+    @Test func aUserStartsTheDaemonWithNoConfigurationAndReadsItsStatus() async throws {
+        let setpriv = try TestPaths.requireProgram("setpriv", package: "util-linux")
+        let asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+        let directory = "/tmp/pendulum-65534"
+        let existed = FileManager.default.fileExists(atPath: directory)
+        defer { if !existed { try? FileManager.default.removeItem(atPath: directory) } }
+        let daemon = ChildProcess(setpriv, asNobody + [TestPaths.pendulumNTPD])
+        try daemon.start()
+        defer { daemon.stop() }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !daemon.standardError.contains("ready:"), daemon.process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(daemon.standardError.contains("ready:"), "\(daemon.standardError)")
+        #expect(daemon.standardError.contains("overlay clock"), "\(daemon.standardError)")
+        let status = try await offCooperativePool { try ChildProcess.run(setpriv, asNobody + [TestPaths.pendulum, "status"], timeout: 10) }
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("synchronised"), "\(status.stdout)\(status.stderr)")
+    }
+}
