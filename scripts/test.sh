@@ -17,6 +17,16 @@ swift package generate-documentation --target Pendulum --warnings-as-errors
 scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-10}"
 swift test --skip-build --skip PendulumInteropTests
 # Interop tests start real daemons (chronyd, ptp4l, NTPsec, ours) and judge convergence and
-# deadlines; on a 2-core machine they are only meaningful one at a time. Last, so the test
-# runner's summary is the closing line.
-swift test --skip-build --filter PendulumInteropTests --no-parallel
+# deadlines; on a 2-core machine they are only meaningful one at a time.
+# The machine's own clock must come out as it went in: frequency, tick, status bits and TAI
+# offset, read (never set) before and after every test that starts a daemon.
+host_clock() { python3 scripts/vm/kernel_clock.py state | python3 -c 'import json, sys; s = json.load(sys.stdin); print(" ".join(f"{k}={s[k]}" for k in ("frequency_ppm", "tick_us", "status", "tai")))'; }
+host_clock_before=$(host_clock)
+status=0
+swift test --skip-build --filter PendulumInteropTests --no-parallel || status=$?
+host_clock_after=$(host_clock)
+if [ "$host_clock_before" != "$host_clock_after" ]; then
+    echo "the tests changed this machine's clock state: before: $host_clock_before; after: $host_clock_after" >&2
+    exit 1
+fi
+exit "$status"

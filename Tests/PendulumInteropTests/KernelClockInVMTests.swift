@@ -304,7 +304,7 @@ struct VMScenario {
         }
         let before = try scenario.json("host-clock-before.json")
         let after = try scenario.json("host-clock-after.json")
-        for key in ["frequency_ppm", "tick_us", "status"] {
+        for key in ["frequency_ppm", "tick_us", "status", "tai"] {
             #expect("\(before[key] ?? "")" == "\(after[key] ?? "")", "the host's \(key) changed during the scenario")
         }
         return scenario
@@ -314,9 +314,10 @@ struct VMScenario {
         let child = ChildProcess("/usr/bin/python3", [repository.appendingPathComponent("scripts/vm/kernel_clock.py").path, "state"])
         try child.start()
         child.wait(timeout: 30)
-        // maxerror grows by itself; frequency, tick and status are what steering would change.
+        // maxerror grows by itself; frequency, tick, status and the TAI offset are what steering
+        // (or a server announcing leap seconds) would change.
         let state = try JSONSerialization.jsonObject(with: Data(child.standardOutput.utf8)) as? [String: Any] ?? [:]
-        return ["frequency_ppm", "tick_us", "status"].map { "\($0)=\(state[$0] ?? "")" }.joined(separator: " ")
+        return ["frequency_ppm", "tick_us", "status", "tai"].map { "\($0)=\(state[$0] ?? "")" }.joined(separator: " ")
     }
 
     func text(_ file: String) throws -> String {
