@@ -18,6 +18,9 @@ public enum DaemonConfigurationParser {
         return try reader.configuration(from: table)
     }
 
+    /// The largest configuration file read.
+    public static let maximumFileBytes = TextFile.defaultLimit
+
     /// Reads and parses a file. Relative paths in it (certificate, key, key file) are taken
     /// relative to the file's directory, so a configuration means the same from any working
     /// directory.

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import PendulumDaemonConfig
 import PendulumDiscipline
+import PendulumFiles
 import PendulumIO
 import PendulumNTPServer
 import PendulumNTS
@@ -34,7 +35,8 @@ package enum Daemon {
     /// handler is installed; the handler only reads it (a handler cannot capture context).
     nonisolated(unsafe) static var signalPipeWriteEnd: Int32 = -1
 
-    /// Routes SIGTERM and SIGINT into a pipe that `run` waits on: the only async-signal-safe
+    /// Routes SIGTERM and SIGINT (stop) and SIGHUP (reload) into a pipe that `run` waits on:
+    /// the only async-signal-safe
     /// way to hear them whichever thread (ours, NIO's or Swift's pool) the kernel picks.
     /// Both are also unblocked: a parent (a test runner, a careless supervisor) may have
     /// started us with them blocked, and a daemon that ignores SIGTERM cannot be stopped
@@ -45,7 +47,7 @@ package enum Daemon {
         signalPipeWriteEnd = ends[1]
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
-        for stopSignal in [SIGTERM, SIGINT] {
+        for stopSignal in [SIGTERM, SIGINT, SIGHUP] {
             sigaddset(&unblocked, stopSignal)
             signal(stopSignal) { number in
                 var byte = UInt8(truncatingIfNeeded: number)
@@ -56,7 +58,9 @@ package enum Daemon {
         return ends[0]
     }
 
-    package static func run(_ configuration: DaemonConfiguration, stopSignals: Int32) async throws(DaemonError) {
+    /// - Parameter configurationFile: where `configuration` came from, with its bytes as read:
+    ///   SIGHUP compares the file with them to say whether it changed.
+    package static func run(_ configuration: DaemonConfiguration, stopSignals: Int32, configurationFile: (path: String, bytes: [UInt8])? = nil) async throws(DaemonError) {
         let logger = Logger(label: "pendulum-ntpd")
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
@@ -193,7 +197,12 @@ package enum Daemon {
         logger.notice("ready: \(what.isEmpty ? "client only" : what.joined(separator: ", ")); \(clockWhy); \(sourcesText)\(keyText)")
         SystemdNotifier.notify("READY=1")
 
-        let signalNumber = await Self.stopSignal(from: stopSignals)
+        let reloadable = zip(listeners, configuration.ntsKEServers).map { ($0, $1) }
+        let reload: @Sendable () -> Void = {
+            reloadCertificates(listeners: reloadable, logger: logger)
+            if let configurationFile { reportConfigurationChange(configurationFile, logger: logger) }
+        }
+        let signalNumber = await Self.stopSignal(from: stopSignals, reload: reload)
         logger.notice("signal \(signalNumber): stopping")
         SystemdNotifier.notify("STOPPING=1")
         await shutDown()
@@ -208,11 +217,17 @@ package enum Daemon {
     /// would hold a thread of Swift's cooperative pool, and a one-CPU machine's pool has only
     /// one: NTS-KE's tasks then never ran (the first NTS run in a one-CPU VM never completed a
     /// key exchange).
-    static func stopSignal(from descriptor: Int32) async -> UInt8 {
+    /// SIGHUP on the way runs `reload` and goes on waiting.
+    static func stopSignal(from descriptor: Int32, reload: @escaping @Sendable () -> Void = {}) async -> UInt8 {
         await withCheckedContinuation { continuation in
             let reader: @Sendable () -> Void = {
                 var signalNumber: UInt8 = 0
-                while read(descriptor, &signalNumber, 1) < 0 && errno == EINTR {}
+                while true {
+                    let count = read(descriptor, &signalNumber, 1)
+                    if count < 0 && errno == EINTR { continue }
+                    guard count == 1, Int32(signalNumber) == SIGHUP else { break }
+                    reload()
+                }
                 continuation.resume(returning: signalNumber)
             }
             do {
@@ -221,6 +236,30 @@ package enum Daemon {
                 reader()  // no thread to be had: block here, as before
             }
         }
+    }
+
+    /// SIGHUP: every NTS-KE listener re-reads its certificate chain and key (a renewed
+    /// certificate), for connections from now on; on a problem it keeps the old ones and says so.
+    static func reloadCertificates(listeners: [(NTSKEServerListener, NTSKEServerSection)], logger: Logger) {
+        if listeners.isEmpty { logger.notice("SIGHUP: no NTS-KE listener, no certificate to reload") }
+        for (listener, section) in listeners {
+            do {
+                try listener.reloadCertificate(certificateChainPath: section.certificateChainPath, privateKeyPath: section.privateKeyPath)
+                logger.notice("SIGHUP: nts-ke \(section.listen): certificate \(section.certificateChainPath) and key \(section.privateKeyPath) reloaded for new connections")
+            } catch {
+                logger.error("SIGHUP: nts-ke \(section.listen): kept the certificate in use: \(section.certificateChainPath) / \(section.privateKeyPath): \(error)")
+            }
+        }
+    }
+
+    /// SIGHUP applies nothing else yet: say so when the file has changed since the start.
+    static func reportConfigurationChange(_ file: (path: String, bytes: [UInt8]), logger: Logger) {
+        guard let now = try? RegularFile.read(path: file.path, limit: DaemonConfigurationParser.maximumFileBytes) else {
+            logger.warning("SIGHUP: cannot read \(file.path); the configuration in use stays")
+            return
+        }
+        guard now != file.bytes else { return }
+        logger.warning("SIGHUP: \(file.path) has changed since the start; only certificate files are reloaded on SIGHUP: restart pendulum-ntpd to apply the rest")
     }
 
     /// Where the frequency starts: the drift file when there is a valid one, else (for the

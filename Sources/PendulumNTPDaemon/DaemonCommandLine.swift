@@ -19,6 +19,7 @@ package enum DaemonCommandLine {
     package static func run(arguments: [String]) async -> Int32 {
         let stopSignals = Daemon.installStopSignalHandlers()
         let configuration: DaemonConfiguration
+        var configurationFile: (path: String, bytes: [UInt8])?
         switch arguments.count {
         case 0:
             let path = getuid() == 0 ? "/run/pendulum/observe" : "/tmp/pendulum-\(getuid())/observe"
@@ -39,12 +40,14 @@ package enum DaemonCommandLine {
                 return 2
             }
             Daemon.setUpLogging(level: configuration.observability.logLevel)
+            // As read at the start, for SIGHUP to tell whether it changed since.
+            configurationFile = (try? RegularFile.read(path: arguments[1], limit: DaemonConfigurationParser.maximumFileBytes)).map { (arguments[1], $0) }
         default:
             Daemon.log(usage)
             return 2
         }
         do {
-            try await Daemon.run(configuration, stopSignals: stopSignals)
+            try await Daemon.run(configuration, stopSignals: stopSignals, configurationFile: configurationFile)
             return 0
         } catch {
             Daemon.log("cannot run: \(error)")

@@ -112,15 +112,47 @@ package final class NTSKEServerListener: Sendable {
     private let channel: Channel
     private let registry: NTSKEConnectionRegistry
     private let sweep: RepeatedTask
+    /// What new connections are served with; replaced by `reloadCertificate` (a renewed
+    /// certificate), while connections already open keep the context they started with.
+    private let credentials: NIOLockedValueBox<Credentials>
+
+    struct Credentials: Sendable {
+        var chain: [NIOSSLCertificateSource]
+        var key: NIOSSLPrivateKey
+    }
+
+    /// Reads the certificate chain and key, and checks that they make a TLS server context
+    /// (the key belongs to the certificate).
+    static func loadCredentials(certificateChainPath: String, privateKeyPath: String) throws -> Credentials {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
+        let credentials = Credentials(chain: chain, key: key)
+        _ = try NIOSSLContext(configuration: serverConfiguration(credentials))
+        return credentials
+    }
+
+    static func serverConfiguration(_ credentials: Credentials) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: credentials.chain, privateKey: .privateKey(credentials.key))
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.applicationProtocols = [NTSKEClientConnection.alpn]
+        return configuration
+    }
+
+    /// Serves new connections with the certificate and key in these files from now on; on
+    /// any problem the old ones stay in use and the error says why.
+    package func reloadCertificate(certificateChainPath: String, privateKeyPath: String) throws {
+        let loaded = try Self.loadCredentials(certificateChainPath: certificateChainPath, privateKeyPath: privateKeyPath)
+        credentials.withLockedValue { $0 = loaded }
+    }
 
     package var localAddress: SocketAddress? { channel.localAddress }
     package var counters: NTSKEServerCounters { registry.counters }
     /// Connections held now.
     package var holding: Int { registry.holding }
 
-    /// Binds and starts serving. The certificate chain and key are read once here; each
-    /// connection gets its own TLS context built from them, because the key-log hook that
-    /// yields the exporter secret is per context.
+    /// Binds and starts serving. The certificate chain and key are read here (and again by
+    /// `reloadCertificate`); each connection gets its own TLS context built from them, because
+    /// the key-log hook that yields the exporter secret is per context.
     package static func start(
         host: String, port: Int, certificateChainPath: String, privateKeyPath: String,
         limits: NTSKEServerLimits = NTSKEServerLimits(),
@@ -128,8 +160,7 @@ package final class NTSKEServerListener: Sendable {
         respond: @escaping NTSKERequestHandler,
         onEvent: @escaping @Sendable (NTSKEServerEvent) -> Void = { _ in }
     ) async throws -> NTSKEServerListener {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
+        let credentials = NIOLockedValueBox(try loadCredentials(certificateChainPath: certificateChainPath, privateKeyPath: privateKeyPath))
         let registry = NTSKEConnectionRegistry(limits: limits.admission, onEvent: onEvent)
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await ServerBootstrap(group: group)
@@ -152,9 +183,7 @@ package final class NTSKEServerListener: Sendable {
                 guard let admitted = registry.admit(child) else { return child.close() }
                 return child.eventLoop.makeCompletedFuture {
                     let secret = NIOLockedValueBox<[UInt8]?>(nil)
-                    var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-                    configuration.minimumTLSVersion = .tlsv13
-                    configuration.applicationProtocols = [NTSKEClientConnection.alpn]
+                    var configuration = serverConfiguration(credentials.withLockedValue { $0 })
                     configuration.keyLogCallback = { line in
                         guard let exporterSecret = TLSKeyLog.exporterSecret(fromLine: Array(line.readableBytesView)) else { return }
                         secret.withLockedValue { $0 = exporterSecret }
@@ -173,13 +202,14 @@ package final class NTSKEServerListener: Sendable {
         let sweep = channel.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             registry.sweep()
         }
-        return NTSKEServerListener(channel: channel, registry: registry, sweep: sweep)
+        return NTSKEServerListener(channel: channel, registry: registry, sweep: sweep, credentials: credentials)
     }
 
-    private init(channel: Channel, registry: NTSKEConnectionRegistry, sweep: RepeatedTask) {
+    private init(channel: Channel, registry: NTSKEConnectionRegistry, sweep: RepeatedTask, credentials: NIOLockedValueBox<Credentials>) {
         self.channel = channel
         self.registry = registry
         self.sweep = sweep
+        self.credentials = credentials
     }
 
     package func close() async throws {
