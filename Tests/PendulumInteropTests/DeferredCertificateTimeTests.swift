@@ -63,7 +63,8 @@ import Testing
 
     static let reply: [UInt8] = NTSKEServerListenerTests.cannedReply
 
-    func withServer(_ certificates: FutureCertificates, _ body: (Int) async throws -> Void) async throws {
+    /// An NTS-KE listener on loopback serving `certificates` and a canned reply.
+    static func withServer(_ certificates: FutureCertificates, _ body: (Int) async throws -> Void) async throws {
         let server = try await NTSKEServerListener.start(
             host: "127.0.0.1", port: 0, certificateChainPath: certificates.leafPath, privateKeyPath: certificates.keyPath,
             limits: NTSKEServerLimits(), isCompleteRequest: { NTSKEAgainstChronyTests.records($0) != nil },
@@ -85,7 +86,7 @@ import Testing
     @Test func aCertificateValidOnlyLaterIsRefusedByTheClockAndReportedWhenDeferred() async throws {
         let certificates = try FutureCertificates(subjectAltName: "IP:127.0.0.1")
         defer { certificates.remove() }
-        try await withServer(certificates) { port in
+        try await Self.withServer(certificates) { port in
             await #expect(throws: NTSKEConnectionError.self) { try await exchange(port: port, caFile: certificates.caPath, .againstLocalClock) }
             do {
                 _ = try await exchange(port: port, caFile: certificates.caPath, .againstLocalClock)
@@ -110,7 +111,7 @@ import Testing
         // The wrong address.
         let elsewhere = try FutureCertificates(subjectAltName: "IP:192.0.2.7")
         defer { elsewhere.remove() }
-        try await withServer(elsewhere) { port in
+        try await Self.withServer(elsewhere) { port in
             do {
                 _ = try await exchange(port: port, caFile: elsewhere.caPath, .deferredUntilAgreement)
                 Issue.record("a certificate for 192.0.2.7 was accepted for 127.0.0.1")
@@ -123,7 +124,7 @@ import Testing
         let untrusted = try FutureCertificates(subjectAltName: "IP:127.0.0.1")
         let other = try FutureCertificates(subjectAltName: "IP:127.0.0.1")
         defer { untrusted.remove(); other.remove() }
-        try await withServer(untrusted) { port in
+        try await Self.withServer(untrusted) { port in
             do {
                 _ = try await exchange(port: port, caFile: other.caPath, .deferredUntilAgreement)
                 Issue.record("a certificate from an untrusted CA was accepted")
@@ -140,7 +141,7 @@ import Testing
     @Test func aCertificateValidNowNeedsNothingDeferred() async throws {
         let current = try FutureCertificates(subjectAltName: "IP:127.0.0.1", startInDays: -1)
         defer { current.remove() }
-        try await withServer(current) { port in
+        try await Self.withServer(current) { port in
             let transcript = try await exchange(port: port, caFile: current.caPath, .deferredUntilAgreement)
             #expect(transcript.certificateValidity == nil)
             // The whole client: BoringSSL's own check passes, nothing is deferred.

@@ -17,20 +17,6 @@ import Testing
         for name in Self.libraryNames { #expect(!text.contains(name), "\(arguments) printed a library's error: \(text)", sourceLocation: sourceLocation) }
     }
 
-    func withNTSKEServer(_ certificates: DeferredCertificateTimeTests.FutureCertificates, _ body: (Int) async throws -> Void) async throws {
-        let server = try await NTSKEServerListener.start(
-            host: "127.0.0.1", port: 0, certificateChainPath: certificates.leafPath, privateKeyPath: certificates.keyPath,
-            limits: NTSKEServerLimits(), isCompleteRequest: { NTSKEAgainstChronyTests.records($0) != nil },
-            respond: { _, secret in secret.isEmpty ? [] : DeferredCertificateTimeTests.reply })
-        do {
-            try await body(try #require(server.localAddress?.port))
-        } catch {
-            try? await server.close()
-            throw error
-        }
-        try await server.close()
-    }
-
     @Test func namesAndConnectionsOfNTSServers() async throws {
         try await expectPlain(["query", "--nts", "no-such-host.invalid"], contains: ["no-such-host.invalid", "cannot resolve the name"])
         let port = freeTCPPort()
@@ -42,7 +28,7 @@ import Testing
         // would never have been valid as a whole: that case has its own message).
         let future = try DeferredCertificateTimeTests.FutureCertificates(subjectAltName: "IP:127.0.0.1")
         defer { future.remove() }
-        try await withNTSKEServer(future) { port in
+        try await DeferredCertificateTimeTests.withServer(future) { port in
             try await expectPlain(["query", "--nts", "--ke-port", "\(port)", "--ca-file", future.caPath, "127.0.0.1"],
                                   contains: ["the server's certificate is not yet valid: valid from", "this machine's clock reads"])
             // Without the CA file the system's roots do not know the test CA.
@@ -50,7 +36,7 @@ import Testing
         }
         let elsewhere = try DeferredCertificateTimeTests.FutureCertificates(subjectAltName: "IP:192.0.2.7", startInDays: -1)
         defer { elsewhere.remove() }
-        try await withNTSKEServer(elsewhere) { port in
+        try await DeferredCertificateTimeTests.withServer(elsewhere) { port in
             try await expectPlain(["query", "--nts", "--ke-port", "\(port)", "--ca-file", elsewhere.caPath, "127.0.0.1"],
                                   contains: ["certificate is not for the name or address asked for"])
         }

@@ -115,28 +115,36 @@ def set_offset(seconds):
     adjtime(timex)
 
 
+def ntp_exchange(udp, server, port, clock=time.CLOCK_REALTIME):
+    """One client exchange timed on `clock`: (t1, t2, t3, t4 in ns, the reply's leap
+    indicator), or None for no answer, a kiss-o'-death or an answer to something else."""
+    request = bytearray(48)
+    request[0] = 0x23  # version 4, client
+    transmit = os.urandom(8)
+    request[40:48] = transmit
+    t1 = time.clock_gettime_ns(clock)
+    try:
+        udp.sendto(request, (server, port))
+        reply, _ = udp.recvfrom(512)
+    except OSError:  # a timeout, or the scenario took the network down
+        return None
+    t4 = time.clock_gettime_ns(clock)
+    if len(reply) < 48 or reply[24:32] != transmit or reply[0] & 0x07 != 4 or reply[1] == 0:
+        return None
+    return t1, ntp_to_ns(reply[32:40]), ntp_to_ns(reply[40:48]), t4, reply[0] >> 6
+
+
 def ntp_offset(server, port, tries=4):
     """Best (least-delay) of `tries` client exchanges: (offset s, delay s) or None."""
     best = None
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(0.3)
         for _ in range(tries):
-            request = bytearray(48)
-            request[0] = 0x23  # version 4, client
-            transmit = os.urandom(8)
-            request[40:48] = transmit
-            t1 = time.clock_gettime_ns(time.CLOCK_REALTIME)
-            try:
-                udp.sendto(request, (server, port))
-                reply, _ = udp.recvfrom(512)
-            except OSError:  # a timeout, or the scenario took the network down
+            exchange = ntp_exchange(udp, server, port)
+            if exchange is None:
                 time.sleep(0.3)
                 continue
-            t4 = time.clock_gettime_ns(time.CLOCK_REALTIME)
-            if len(reply) < 48 or reply[24:32] != transmit or reply[0] & 0x07 != 4:
-                continue
-            t2 = ntp_to_ns(reply[32:40])
-            t3 = ntp_to_ns(reply[40:48])
+            t1, t2, t3, t4, _ = exchange
             offset = ((t2 - t1) + (t3 - t4)) / 2e9
             delay = ((t4 - t1) - (t3 - t2)) / 1e9
             if best is None or delay < best[1]:
@@ -226,21 +234,11 @@ def smear_trace(server, half_window, limit_seconds, out_path):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             udp.settimeout(0.3)
             while time.monotonic() < end:
-                request = bytearray(48)
-                request[0] = 0x23  # version 4, client
-                transmit = os.urandom(8)
-                request[40:48] = transmit
-                tai1 = time.clock_gettime_ns(time.CLOCK_TAI)
-                try:
-                    udp.sendto(request, (host, int(port)))
-                    reply, _ = udp.recvfrom(512)
-                except OSError:
-                    continue
-                tai4 = time.clock_gettime_ns(time.CLOCK_TAI)
-                if len(reply) < 48 or reply[24:32] != transmit or reply[0] & 0x07 != 4 or reply[1] == 0:
-                    continue  # not an answer to this request, or a kiss-o'-death
-                out.write(json.dumps({"tai1": tai1, "tai4": tai4, "t2": ntp_to_ns(reply[32:40]), "t3": ntp_to_ns(reply[40:48]),
-                                      "leap": reply[0] >> 6, "state": STATES.get(adjtime(Timex()), "?")}) + "\n")
+                exchange = ntp_exchange(udp, host, int(port), time.CLOCK_TAI)
+                if exchange is not None:
+                    tai1, t2, t3, tai4, leap = exchange
+                    out.write(json.dumps({"tai1": tai1, "tai4": tai4, "t2": t2, "t3": t3, "leap": leap,
+                                          "state": STATES.get(adjtime(Timex()), "?")}) + "\n")
                 time.sleep(0.1)
 
 
