@@ -131,15 +131,15 @@ package final class UDPServeLoop: Sendable {
                 guard let client = socket.sender(message) else { continue }
                 let (request, truncated) = socket.request(message)
                 let systemTime = socket.receiveTime(message) ?? WallClock.now()
-                let served = core.decide(
+                let answer = core.decide(
                     request: request, truncated: truncated, client: client,
                     receiveTime: NTPTimestamp(served.time(atSystemTime: systemTime)), monotonicNanoseconds: now,
                     state: clock, keyset: keyset, random: &random,
                     reply: socket.replyBuffer(message), transmitTime: { NTPTimestamp(served.now()) }
                 )
-                guard served.replyLength > 0 else { continue }
-                let timestamp = served.wantsTransmitTimestamp
-                socket.queueReply(message, length: served.replyLength, timestampTransmit: timestamp)
+                guard answer.replyLength > 0 else { continue }
+                let timestamp = answer.wantsTransmitTimestamp
+                socket.queueReply(message, length: answer.replyLength, timestampTransmit: timestamp)
                 if timestamp { awaitedTransmitTimestamps += 1 }
                 let queuedAt = monotonicNanoseconds()
                 if let oldest = oldestQueuedAt {
