@@ -36,20 +36,20 @@ package enum Daemon {
     nonisolated(unsafe) static var signalPipeWriteEnd: Int32 = -1
 
     /// Routes SIGTERM and SIGINT (stop) and SIGHUP (reload) into a pipe that `run` waits on:
-    /// the only async-signal-safe
-    /// way to hear them whichever thread (ours, NIO's or Swift's pool) the kernel picks.
-    /// Both are also unblocked: a parent (a test runner, a careless supervisor) may have
-    /// started us with them blocked, and a daemon that ignores SIGTERM cannot be stopped
-    /// cleanly. Call first thing in main, before any thread starts, so all inherit the mask.
+    /// the only async-signal-safe way to hear them whichever thread (ours, NIO's or Swift's
+    /// pool) the kernel picks. All three are also unblocked: a parent (a test runner, a
+    /// careless supervisor) may have started us with them blocked, and a daemon that ignores
+    /// SIGTERM cannot be stopped cleanly. Call first thing in main, before any thread starts,
+    /// so all inherit the mask.
     package static func installStopSignalHandlers() -> Int32 {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return -1 }
         signalPipeWriteEnd = ends[1]
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
-        for stopSignal in [SIGTERM, SIGINT, SIGHUP] {
-            sigaddset(&unblocked, stopSignal)
-            signal(stopSignal) { number in
+        for handled in [SIGTERM, SIGINT, SIGHUP] {
+            sigaddset(&unblocked, handled)
+            signal(handled) { number in
                 var byte = UInt8(truncatingIfNeeded: number)
                 _ = write(Daemon.signalPipeWriteEnd, &byte, 1)
             }
