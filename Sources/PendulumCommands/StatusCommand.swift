@@ -11,16 +11,13 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show the daemon's synchronisation state and sources."
     )
 
-    static let systemSocket = "/run/pendulum/observe"
-
     @Option(help: "The daemon's observation socket (default: /run/pendulum/observe, or for a user other than root without it, the socket pendulum-ntpd makes for that user without --config: /tmp/pendulum-UID/observe).")
     var socket: String?
 
-    /// Where a daemon started without --config puts its socket: root's, else the user's own
-    /// (when root's is not there, so a user still reads a system daemon's status).
-    static func defaultSocket(userID: uid_t = getuid(), exists: (String) -> Bool = { access($0, F_OK) == 0 }) -> String {
-        guard userID != 0, !exists(systemSocket) else { return systemSocket }
-        return "/tmp/pendulum-\(userID)/observe"
+    /// Root's socket when it is there (a user may read a system daemon's status), else the
+    /// one a daemon this user started without --config made.
+    static func defaultSocket() -> String {
+        access(ObservationServer.systemPath, F_OK) == 0 ? ObservationServer.systemPath : ObservationServer.defaultPath(forUser: getuid())
     }
 
     @Flag(help: "Print the daemon's JSON document as it is.")

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import PendulumDaemonConfig
 import PendulumFiles
+import PendulumSync
 
 /// `pendulum-ntpd [--config FILE]` as a function, so `pendulum demo` can run the very same
 /// daemon from its own binary (`swift run pendulum demo` builds only `pendulum`). Returns the
@@ -22,7 +23,7 @@ package enum DaemonCommandLine {
         var configurationFile: (path: String, bytes: [UInt8])?
         switch arguments.count {
         case 0:
-            let path = getuid() == 0 ? "/run/pendulum/observe" : "/tmp/pendulum-\(getuid())/observe"
+            let path = ObservationServer.defaultPath(forUser: getuid())
             configuration = DefaultConfiguration.make(observationPath: path)
             Daemon.setUpLogging(level: .info)
             Daemon.log("no --config: using the package NTS servers \(DefaultConfiguration.publicNTSServers.joined(separator: ", ")); status: pendulum status --socket \(path)")

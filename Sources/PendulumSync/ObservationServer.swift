@@ -143,6 +143,14 @@ package final class ObservationServer: @unchecked Sendable {
     }
 
     /// Reads one snapshot from a daemon's socket (what `pendulum status` does).
+    /// Root's socket when no configuration names one.
+    package static let systemPath = "/run/pendulum/observe"
+
+    /// Where a daemon started without a configuration by `userID` puts its socket.
+    package static func defaultPath(forUser userID: uid_t) -> String {
+        userID == 0 ? systemPath : "/tmp/pendulum-\(userID)/observe"
+    }
+
     package static func read(from path: String, timeout: Double = 2) throws -> Data {
         var address = try Self.unixAddress(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
