@@ -68,7 +68,7 @@ package enum Daemon {
         var discipline = disciplineConfiguration(configuration)
         discipline.maximumFrequency = clock.maximumFrequencyCorrection
         let driftStore = configuration.clock.driftFile.map { DriftFileStore(path: $0) }
-        startingFrequency(clock: clock, driftStore: driftStore, logger: logger, into: &discipline)
+        try startingFrequency(clock: clock, driftStore: driftStore, logger: logger, into: &discipline)
         discipline.leapSeconds = try leapSeconds(configuration.clock.leapSeconds, now: clock.now(), logger: logger)
         let localLeap = LocalLeapKeeper(table: discipline.leapSeconds, clock: clock, logger: logger)
         let keyset = try configuration.keyset.map { section throws(DaemonError) in try KeysetKeeper.load(section) }
@@ -265,13 +265,21 @@ package enum Daemon {
     /// Where the frequency starts: the drift file when there is a valid one, else (for the
     /// system clock) what the kernel runs at now, which an earlier daemon left close to right.
     /// Anything an earlier daemon left running in the kernel (its PLL) is switched off first.
-    static func startingFrequency(clock: any SteerableClock, driftStore: DriftFileStore?, logger: Logger, into discipline: inout DisciplineConfiguration) {
+    /// That first clock_adjtime also proves the clock can be steered: refused, the daemon stops
+    /// here rather than run claiming steps the kernel never made.
+    static func startingFrequency(clock: any SteerableClock, driftStore: DriftFileStore?, logger: Logger, into discipline: inout DisciplineConfiguration) throws(DaemonError) {
         var kernelFrequency: Double?
         if let kernel = clock as? KernelClock {
             do {
                 let released = try kernel.releaseKernelDiscipline()
                 if let found = released.found { logger.notice("\(found)") }
                 kernelFrequency = released.frequency
+            } catch where error.isPermissionDenied {
+                // The system clock is chosen only with CAP_SYS_TIME in hand, so what refuses is
+                // a filter around the process, typically a systemd unit's SystemCallFilter.
+                throw DaemonError.startup("cannot steer the system clock: \(error.operation) was refused although this process has CAP_SYS_TIME; "
+                    + "a seccomp filter or security module forbids it (a systemd unit needs SystemCallFilter=@clock and no ~@privileged); "
+                    + "allow clock_adjtime or use [clock] kind = \"overlay\"")
             } catch {
                 logger.error("cannot take over the kernel clock's discipline: \(error)")
             }
