@@ -15,9 +15,12 @@ struct StatusCommand: ParsableCommand {
     var socket: String?
 
     /// Root's socket when it is there (a user may read a system daemon's status), else the
-    /// one a daemon this user started without --config made.
+    /// one a daemon this user started without --config made. A socket this user may not even
+    /// look at (the package's /run/pendulum is for the group pendulum) is still the system
+    /// daemon's: the error then says "no permission", not "is it running?".
     static func defaultSocket() -> String {
-        access(ObservationServer.systemPath, F_OK) == 0 ? ObservationServer.systemPath : ObservationServer.defaultPath(forUser: getuid())
+        if access(ObservationServer.systemPath, F_OK) == 0 || errno == EACCES { return ObservationServer.systemPath }
+        return ObservationServer.defaultPath(forUser: getuid())
     }
 
     @Flag(help: "Print the daemon's JSON document as it is.")
@@ -47,9 +50,14 @@ struct StatusCommand: ParsableCommand {
         guard case ObservationServer.Failure.system(_, let code) = error else { return "cannot read daemon status: \(error) (\(daemonHint))" }
         switch code {
         case EACCES, EPERM:
-            var status = stat()
-            let group = stat(socket, &status) == 0 ? getgrgid(status.st_gid).map { String(cString: $0.pointee.gr_name) } : nil
-            return "no permission to read the daemon status at \(socket): run as root\(group.map { " or as a member of the group \"\($0)\" (the socket's)" } ?? "")"
+            // The socket's group, or where its directory keeps this user out, the directory's.
+            let directory = socket.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            let owner = [(socket, "the socket's"), (directory, "its directory's")].lazy.compactMap { path, whose -> (String, String)? in
+                var status = stat()
+                guard stat(path, &status) == 0, let group = getgrgid(status.st_gid) else { return nil }
+                return (String(cString: group.pointee.gr_name), whose)
+            }.first
+            return "no permission to read the daemon status at \(socket): run as root\(owner.map { " or as a member of the group \"\($0.0)\" (\($0.1))" } ?? "")"
         case ENOENT:
             return "no daemon status at \(socket): \(daemonHint)"
         case ECONNREFUSED:

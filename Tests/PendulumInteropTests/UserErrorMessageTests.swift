@@ -61,6 +61,10 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: daemon.directory.path)
         try await expectPlain(["--reuid=65534", "--regid=65534", "--clear-groups", TestPaths.pendulum, "status", "--socket", daemon.observationPath],
                               contains: ["no permission to read the daemon status at \(daemon.observationPath)", "member of the group"], program: setpriv)
+        // A directory that keeps others out, as the package's /run/pendulum does: its group is named.
+        try FileManager.default.setAttributes([.posixPermissions: 0o750], ofItemAtPath: daemon.directory.path)
+        try await expectPlain(["--reuid=65534", "--regid=65534", "--clear-groups", TestPaths.pendulum, "status", "--socket", daemon.observationPath],
+                              contains: ["no permission to read the daemon status at \(daemon.observationPath)", "member of the group \"root\" (its directory's)"], program: setpriv)
     }
 
     @Test func everyBinarySaysItsVersion() async throws {
