@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite runs against: chrony (chronyd -x only), linuxptp,
 # tshark, NTPsec unpacked beside the repo (its package conflicts with chrony's), and qemu for
-# the kernel-clock VM tests (their guest kernel is fetched by scripts/vm/prepare.sh).
+# the kernel-clock VM tests (their guest kernel is fetched by scripts/vm/prepare.sh), and what
+# scripts/check-packages.sh builds and checks packages with (lintian, debootstrap, rpm, dpkg-dev).
 # Idempotent; needs root (CI runs as root). Never starts or enables any of these as services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 for program in chronyd:chrony tshark:tshark ptp4l:linuxptp openssl:openssl groff:groff-base curl:curl \
-               qemu-system-x86_64:qemu-system-x86 depmod:kmod cpio:cpio; do
+               qemu-system-x86_64:qemu-system-x86 depmod:kmod cpio:cpio \
+               lintian:lintian debootstrap:debootstrap rpmbuild:rpm dpkg-shlibdeps:dpkg-dev; do
     command -v "${program%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${program%%:*}" ] || need+=("${program#*:}")
 done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the real peers (chrony, tshark, linuxptp,
 # NTPsec), builds (with the example app), checks the library's DocC, smoke-runs every fuzz target, then runs unit and
-# simulation tests in parallel and the interop tests one at a time.
+# simulation tests in parallel, the interop tests one at a time, and the package checks.
 #   scripts/test.sh               everything
 #   FUZZ_SECONDS=60 scripts/test.sh   longer fuzz runs
 set -euo pipefail
@@ -24,6 +24,9 @@ host_clock() { python3 scripts/vm/kernel_clock.py state | python3 -c 'import jso
 host_clock_before=$(host_clock)
 status=0
 swift test --skip-build --filter PendulumInteropTests --no-parallel || status=$?
+# The .deb and .rpm from a release build: lintian, dpkg install, upgrade and purge in a Debian 12
+# chroot, and the installed service under systemd in a VM (scripts/check-packages.sh).
+scripts/check-packages.sh || status=1
 host_clock_after=$(host_clock)
 if [ "$host_clock_before" != "$host_clock_after" ]; then
     echo "the tests changed this machine's clock state: before: $host_clock_before; after: $host_clock_after" >&2

@@ -243,12 +243,13 @@ import Testing
         ])
     }
 
-    /// The guest scenarios set and steer CLOCK_REALTIME: run here, on the host, they must refuse
-    /// before doing anything, and so must the helper that moves the clock.
+    /// The guest scenarios set and steer CLOCK_REALTIME (installed-package powers the machine
+    /// off): run here, on the host, they must refuse before doing anything, and so must the
+    /// helper that moves the clock.
     @Test func steeringScenariosRefuseToRunOnTheHost() throws {
         let before = try VMScenario.hostClockState()
         let results = try TestPaths.temporaryDirectory("vm-refusal")
-        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete", "clock-moved", "no-valid-time"] {
+        for scenario in ["system-clock-step", "system-clock-slew", "leap-insert", "leap-delete", "clock-moved", "no-valid-time", "installed-package"] {
             let script = VMScenario.repository.appendingPathComponent("scripts/vm/guest/\(scenario).sh").path
             let child = ChildProcess("/usr/bin/env", ["PENDULUM_REPO=\(VMScenario.repository.path)", "RESULTS=\(results.path)", "/bin/bash", script])
             try child.start()

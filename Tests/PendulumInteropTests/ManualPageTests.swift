@@ -6,7 +6,7 @@ import Testing
 @Suite struct ManualPageTests {
     static let directory = String(#filePath.split(separator: "/Tests/").first ?? "") + "/docs/man"
 
-    @Test(arguments: ["pendulum.1", "pendulum-ntpd.8", "pendulum-ntpd.toml.5"])
+    @Test(arguments: ["pendulum.1", "pendulum-ntpd.8", "pendulum-ntpd.toml.5", "pendulum-ptpd.8"])
     func rendersWithoutWarnings(page: String) throws {
         let groff = try TestPaths.requireProgram("groff", package: "groff-base")
         let result = try ChildProcess.run(groff, ["-man", "-ww", "-z", "\(Self.directory)/\(page)"], timeout: 20)

@@ -36,7 +36,7 @@ if [[ ! -s $cache/boot/vmlinuz || ! -s $cache/boot/initrd.gz || $repo/scripts/vm
     initramfs="$work/initramfs"
     mkdir -p "$initramfs"/{bin,dev,proc,sys,host,lib/modules}
     cp "$work/busybox/bin/busybox" "$initramfs/bin/busybox"
-    for applet in sh mount umount mkdir insmod poweroff sleep cat ip chroot echo; do
+    for applet in sh mount umount mkdir insmod poweroff sleep cat ip chroot echo switch_root; do
         ln -s busybox "$initramfs/bin/$applet"
     done
     # Debian builds 9p and virtio as modules; they are loaded in this order by init.

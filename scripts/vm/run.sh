@@ -46,6 +46,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     ip netns delete "$namespace" 2>/dev/null || true
+    if [[ -n ${remove_guest_root:-} && -n ${guest_root:-} ]]; then rm -rf "$guest_root"; fi
     "$python" "$repo/scripts/vm/kernel_clock.py" state >"$results/host-clock-after.json" || true
 }
 trap cleanup EXIT
@@ -56,12 +57,15 @@ ip netns exec "$namespace" ip link set lo up
 build="${PENDULUM_VM_BUILD:-$repo/.build/debug}"
 [[ -x $build/pendulum-ntpd ]] || fail "no pendulum-ntpd in $build (swift build first)"
 
-# The reference: a chronyd -x on 127.0.0.1:11123, unless the scenario brings its own servers
-# (scripts/vm/host/SCENARIO.sh, sourced here: it starts them in $namespace and adds their
-# process ids to reference_pids).
+# The scenario's own preparation, if any (scripts/vm/host/SCENARIO.sh, sourced here): it may
+# start its own reference servers in $namespace (adding their process ids to reference_pids),
+# and may set guest_root to a Debian root it prepared, which the guest then boots with systemd.
+guest_root=""
 if [[ -f $repo/scripts/vm/host/$scenario.sh ]]; then
     source "$repo/scripts/vm/host/$scenario.sh"
-else
+fi
+# Otherwise the reference is a chronyd -x on 127.0.0.1:11123.
+if ((${#reference_pids[@]} == 0)); then
     server_dir="$results/chronyd"
     mkdir -p -m 700 "$server_dir"
     cat >"$server_dir/chrony.conf" <<CONF
@@ -76,13 +80,22 @@ CONF
     ip netns exec "$namespace" chronyd -x -u root -d -f "$server_dir/chrony.conf" >"$results/chronyd.log" 2>&1 &
     chronyd_pid=$!
 fi
+# The guest's root: this machine's, read-only (the scenario runs chrooted into it), or the
+# prepared Debian root, writable, with file ownership passed through (its own users own files).
+if [[ -n $guest_root ]]; then
+    root_share=(-virtfs "local,path=$guest_root,mount_tag=guestroot,security_model=passthrough,multidevs=remap")
+    root_argument=" pendulum.root=guestroot"
+else
+    root_share=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+    root_argument=""
+fi
 start=$(date +%s)
 set +e
 ip netns exec "$namespace" timeout --kill-after=10 "$limit" \
     qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nographic -no-reboot \
     -kernel "$boot/vmlinuz" -initrd "$boot/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 pendulum.vm-guest pendulum.scenario=$scenario pendulum.repo=$repo pendulum.build=$build" \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -append "console=ttyS0 quiet panic=-1 pendulum.vm-guest pendulum.scenario=$scenario pendulum.repo=$repo pendulum.build=$build$root_argument" \
+    "${root_share[@]}" \
     -virtfs "local,path=$results,mount_tag=results,security_model=none" \
     -netdev user,id=n0 -device virtio-net-pci,netdev=n0 </dev/null >"$results/console.log" 2>&1
 qemu_status=$?
