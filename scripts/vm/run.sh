@@ -46,7 +46,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     ip netns delete "$namespace" 2>/dev/null || true
-    if [[ -n ${remove_guest_root:-} && -n ${guest_root:-} ]]; then rm -rf "$guest_root"; fi
+    if [[ -n ${remove_guest_root:-} && -n ${guest_root:-} ]]; then rm -rf --one-file-system "$guest_root"; fi
     "$python" "$repo/scripts/vm/kernel_clock.py" state >"$results/host-clock-after.json" || true
 }
 trap cleanup EXIT
