@@ -153,8 +153,10 @@ def expect(condition, message):
 
 user = read("process-user.txt").split()
 expect(user == ["pendulum", "pendulum"], f"pendulum-ntpd runs as {user}, not pendulum:pendulum")
-process = dict(line.split(":", 1) for line in read("process.txt").splitlines())
-process = {key: value.strip() for key, value in process.items()}
+def fields(name):  # "Key:\tvalue" lines, as /proc/PID/status has them
+    return {key: value.strip() for key, value in (line.split(":", 1) for line in read(name).splitlines())}
+
+process = fields("process.txt")
 # CAP_SYS_TIME (25) and CAP_NET_BIND_SERVICE (10), nothing else.
 expect(process.get("CapEff") == "0000000002000400", f"effective capabilities {process.get('CapEff')}, want 0000000002000400")
 expect(process.get("NoNewPrivs") == "1", "no_new_privs is not set")
@@ -184,8 +186,7 @@ expect("step" in journal, "the journal shows no step of the clock that started 2
 ptp_status = json.loads(read("ptp-status-observer.json"))
 ptp_states = [port["state"] for port in ptp_status["ptp"]["ports"]]
 expect(ptp_states == ["MASTER"], f"pendulum-ptpd.service (master-only on eth0): port states {ptp_states}, want MASTER")
-ptp_process = dict(line.split(":", 1) for line in read("ptp-process.txt").splitlines())
-ptp_process = {key: value.strip() for key, value in ptp_process.items()}
+ptp_process = fields("ptp-process.txt")
 # CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_NET_RAW (13), CAP_SYS_TIME (25).
 expect(ptp_process.get("CapEff") == "0000000002003400", f"pendulum-ptpd's capabilities {ptp_process.get('CapEff')}, want 0000000002003400")
 ptp_exposure = re.search(r"Overall exposure level for pendulum-ptpd\.service: ([0-9.]+) (\w+)", read("ptp-security.txt"))
