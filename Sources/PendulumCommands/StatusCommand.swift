@@ -51,8 +51,7 @@ struct StatusCommand: ParsableCommand {
         switch code {
         case EACCES, EPERM:
             // The socket's group, or where its directory keeps this user out, the directory's.
-            let directory = socket.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-            let owner = [(socket, "the socket's"), (directory, "its directory's")].lazy.compactMap { path, whose -> (String, String)? in
+            let owner = [(socket, "the socket's"), (ObservationServer.directory(of: socket), "its directory's")].lazy.compactMap { path, whose -> (String, String)? in
                 var status = stat()
                 guard stat(path, &status) == 0, let group = getgrgid(status.st_gid) else { return nil }
                 return (String(cString: group.pointee.gr_name), whose)

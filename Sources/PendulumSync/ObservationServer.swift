@@ -110,7 +110,7 @@ package final class ObservationServer: @unchecked Sendable {
     }
 
     /// "a/b/observe" → "a/b", "/observe" → "/", "observe" → "."
-    static func directory(of path: String) -> String {
+    package static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
